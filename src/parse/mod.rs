@@ -1,0 +1,1 @@
+//! Pure parsers: no I/O.
