@@ -1,1 +1,3 @@
 //! The only code that opens sockets.
+
+pub mod dns;

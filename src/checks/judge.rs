@@ -1,0 +1,141 @@
+//! Judging: one selected check, one target and its probes' facts give findings.
+
+use serde_json::{Map, Value};
+
+use super::expr::{Scope, to_json};
+use crate::config::selection::SelectedCheck;
+use crate::probes::{Cause, ProbeError};
+use crate::report::model::{ErrorNote, Finding, Status};
+
+/// The findings of one check on one target. `facts` maps probe name to facts, or is the
+/// first probe error.
+pub fn judge(
+    check: &SelectedCheck,
+    target: &str,
+    facts: Result<&Map<String, Value>, &ProbeError>,
+    config: &Value,
+) -> Vec<Finding> {
+    let spec = &check.spec;
+    let base = Finding {
+        check: spec.id.clone(),
+        target: target.to_string(),
+        subject: None,
+        status: Status::Pass,
+        severity: check.severity.as_str().to_string(),
+        area: spec.area.clone(),
+        title: spec.title.clone(),
+        message: String::new(),
+        evidence: Value::Object(Map::new()),
+        remediation: spec.remediation.clone(),
+        references: spec.references.clone(),
+        waiver: None,
+        error: None,
+    };
+    let facts = match facts {
+        Ok(f) => f,
+        Err(e) => {
+            return vec![error_finding(
+                base,
+                e.cause,
+                format!("Could not test {target}: {}", e.message),
+            )];
+        }
+    };
+    let scope = Scope::new(
+        &Value::Object(facts.clone()),
+        &Value::Object(check.params.clone()),
+        target,
+        config,
+    );
+    let spec_error = |base: Finding, e: super::expr::EvalError| {
+        error_finding(base, Cause::CheckError, e.to_string())
+    };
+    if let Some(when) = &spec.when {
+        match when.evaluate_bool(&scope) {
+            Ok(true) => {}
+            Ok(false) => {
+                let mut f = base;
+                f.status = Status::Skip;
+                f.message = format!("Not applicable: `{}` is false", when.source);
+                return vec![f];
+            }
+            Err(e) => return vec![spec_error(base, e)],
+        }
+    }
+    let Some(each) = &spec.each else {
+        return vec![verdict(check, base, &scope)];
+    };
+    let items = match each.evaluate(&scope) {
+        Ok(cel::Value::List(items)) => items,
+        Ok(_) => {
+            return vec![spec_error(
+                base,
+                super::expr::EvalError(format!("`each: {}` must give a list", each.source)),
+            )];
+        }
+        Err(e) => return vec![spec_error(base, e)],
+    };
+    if items.is_empty() {
+        let mut f = base;
+        f.status = Status::Skip;
+        f.message = format!("Nothing to check: `{}` is empty", each.source);
+        return vec![f];
+    }
+    items
+        .iter()
+        .map(|item| {
+            let item_scope = scope.with_item(item.clone());
+            let mut f = base.clone();
+            if let Some(subject) = &spec.subject {
+                match subject.render(&item_scope) {
+                    Ok(s) => f.subject = Some(s),
+                    Err(e) => return spec_error(f, e),
+                }
+            }
+            verdict(check, f, &item_scope)
+        })
+        .collect()
+}
+
+fn verdict(check: &SelectedCheck, mut f: Finding, scope: &Scope) -> Finding {
+    let spec = &check.spec;
+    let is = |expr: &Option<super::expr::Expr>| -> Result<bool, super::expr::EvalError> {
+        expr.as_ref().map_or(Ok(false), |e| e.evaluate_bool(scope))
+    };
+    let status = match (is(&spec.fail), is(&spec.warn)) {
+        (Err(e), _) | (Ok(false), Err(e)) => {
+            return error_finding(f, Cause::CheckError, e.to_string());
+        }
+        (Ok(true), _) => Status::Fail,
+        (Ok(false), Ok(true)) => Status::Warn,
+        (Ok(false), Ok(false)) => Status::Pass,
+    };
+    let template = spec.messages.get(status.as_str()).unwrap_or(&spec.message);
+    let mut evidence = Map::new();
+    for (name, expr) in &spec.evidence {
+        match expr.evaluate(scope) {
+            Ok(v) => {
+                evidence.insert(name.clone(), to_json(&v));
+            }
+            Err(e) => return error_finding(f, Cause::CheckError, e.to_string()),
+        }
+    }
+    match template.render(scope) {
+        Ok(message) => f.message = message,
+        Err(e) => return error_finding(f, Cause::CheckError, e.to_string()),
+    }
+    f.status = status;
+    f.evidence = Value::Object(evidence);
+    f
+}
+
+fn error_finding(mut f: Finding, cause: Cause, message: String) -> Finding {
+    f.status = Status::Error;
+    f.message = crate::text::truncate(&message, 400);
+    f.evidence = Value::Object(Map::new());
+    f.error = Some(ErrorNote {
+        cause: cause.as_str().to_string(),
+        next_step: cause.next_step().to_string(),
+    });
+    f
+}

@@ -1,0 +1,124 @@
+//! Command-line definitions (clap derive) only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use launchready::report::OutputSpec;
+use launchready::report::model::FailOn;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "launchready",
+    version,
+    about = "Audit a web product's infrastructure before launch: DNS, TLS, HTTP, email, env, webhooks",
+    after_help = "Exit codes: 0 gate passed, 1 gate failed, 2 usage or configuration error, 3 internal error."
+)]
+pub struct Cli {
+    /// When to colour output (NO_COLOR is honoured in auto mode).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Only show problems and the summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Show evidence of passing checks too, and log what launchready does to stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit domains (and everything in launchready.yaml).
+    Audit(AuditArgs),
+    /// List the checks, or explain one: what it does, why, how to fix, its conditions.
+    Checks {
+        /// A check id, such as dns.resolves.
+        id: Option<String>,
+        /// Also load the check specs of this folder.
+        #[arg(long, value_name = "DIR")]
+        checks_dir: Option<PathBuf>,
+    },
+    /// List the profiles, or show one.
+    Profiles { name: Option<String> },
+    /// Print a JSON Schema: of launchready.yaml, or of the JSON report.
+    Schema {
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+    /// Print the facts the probes gather about a target, as JSON.
+    Facts(FactsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    Config,
+    Report,
+}
+
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    /// Resolve every name through this nameserver instead of the system's.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub resolver: Option<String>,
+    /// Timeout of one network operation, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Domains to audit (each adds its apex and www hosts), besides those in the config.
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// The config file (default: ./launchready.yaml when it exists).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A built-in profile name, or a profile file.
+    #[arg(short, long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// Output format, optionally to a file: terminal, json, json=report.json. Repeatable.
+    #[arg(long = "format", value_name = "FMT[=PATH]")]
+    pub formats: Vec<OutputSpec>,
+    /// Which findings fail the gate (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+    /// Do not fail the gate for checks that could not gather their facts.
+    #[arg(long)]
+    pub allow_errors: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Probes running at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+    /// The longest the whole audit may take, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+    pub deadline: f64,
+    /// Run only the checks matching these ids or globs (repeatable, comma-separated).
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Leave out the checks matching these ids or globs (repeatable, comma-separated).
+    #[arg(long, value_name = "GLOB")]
+    pub skip: Vec<String>,
+    /// Also load the check specs of this folder.
+    #[arg(long, value_name = "DIR")]
+    pub checks_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// A domain or host name.
+    pub target: String,
+    /// Only this probe (default: every probe that applies to a domain or host).
+    #[arg(long, value_name = "NAME")]
+    pub probe: Option<String>,
+    #[command(flatten)]
+    pub net: NetArgs,
+}

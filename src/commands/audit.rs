@@ -1,0 +1,116 @@
+//! `launchready audit`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use launchready::config::{LoadOptions, load_plan};
+use launchready::engine::{self, RunOptions};
+use launchready::net::dns::{Dns, DnsSettings, parse_nameserver};
+use launchready::probes::ProbeContext;
+use launchready::report::{self, Detail, Format, OutputSpec};
+
+use super::{AppError, EXIT_GATE_FAILED, EXIT_PASSED, Output};
+use crate::cli::{AuditArgs, Cli, NetArgs};
+
+pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppError> {
+    let outputs = outputs(&args.formats)?;
+    let timeout = seconds(args.net.timeout, "--timeout")?;
+    let deadline = seconds(args.deadline, "--deadline")?;
+    if args.concurrency == 0 {
+        return Err(AppError::Usage("--concurrency must be at least 1".into()));
+    }
+    let plan = load_plan(&LoadOptions {
+        config_path: args.config.clone(),
+        domains: args.domains.clone(),
+        profile: args.profile.clone(),
+        checks_dir: args.checks_dir.clone(),
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    })?;
+    let rt = super::runtime()?;
+    let report = rt.block_on(async {
+        let ctx = probe_context(&args.net, timeout, plan.config.clone())?;
+        let opts = RunOptions {
+            concurrency: args.concurrency,
+            probe_timeout: timeout * 3,
+            deadline,
+            now: time::OffsetDateTime::now_utc(),
+        };
+        Ok::<_, AppError>(engine::run(&plan, ctx, &opts).await)
+    })?;
+    let detail = if cli.quiet {
+        Detail::Quiet
+    } else if cli.verbose {
+        Detail::Verbose
+    } else {
+        Detail::Normal
+    };
+    for spec in &outputs {
+        let text = report::render(&report, spec.format, detail);
+        match &spec.path {
+            Some(path) => {
+                let plain = anstream::adapter::strip_str(&text).to_string();
+                std::fs::write(path, plain).map_err(|e| {
+                    AppError::Usage(format!("cannot write {}: {e}", path.display()))
+                })?;
+            }
+            None => out.print(&text)?,
+        }
+    }
+    let passed = report.gate_passes(args.fail_on, args.allow_errors);
+    Ok(ExitCode::from(if passed {
+        EXIT_PASSED
+    } else {
+        EXIT_GATE_FAILED
+    }))
+}
+
+fn outputs(formats: &[OutputSpec]) -> Result<Vec<OutputSpec>, AppError> {
+    if formats.is_empty() {
+        return Ok(vec![OutputSpec {
+            format: Format::Terminal,
+            path: None,
+        }]);
+    }
+    let to_stdout = formats.iter().filter(|f| f.path.is_none()).count();
+    if to_stdout > 1 {
+        return Err(AppError::Usage(
+            "only one --format can go to standard output; give the others a file: --format json=report.json"
+                .into(),
+        ));
+    }
+    Ok(formats.to_vec())
+}
+
+pub fn seconds(value: f64, flag: &str) -> Result<Duration, AppError> {
+    if !(value.is_finite() && value > 0.0 && value <= 3600.0) {
+        return Err(AppError::Usage(format!(
+            "{flag} must be a number of seconds between 0 and 3600, not {value}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+pub fn probe_context(
+    net: &NetArgs,
+    timeout: Duration,
+    config: Arc<launchready::config::project::Config>,
+) -> Result<ProbeContext, AppError> {
+    let nameserver = net
+        .resolver
+        .as_deref()
+        .map(parse_nameserver)
+        .transpose()
+        .map_err(AppError::Usage)?;
+    let dns = Dns::new(&DnsSettings {
+        nameserver,
+        timeout,
+    })
+    .map_err(|e| AppError::Usage(format!("{e}; give a nameserver with --resolver IP[:PORT]")))?;
+    Ok(ProbeContext {
+        dns: Arc::new(dns),
+        config,
+        timeout,
+    })
+}

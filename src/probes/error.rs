@@ -1,0 +1,117 @@
+//! Why a probe could not gather its facts: a classified cause the report and the user
+//! can act on, and a short message.
+
+use serde::Serialize;
+
+use crate::net::dns::{DnsError, DnsFailure};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// No answer in time.
+    Timeout,
+    /// The nameserver answered SERVFAIL.
+    Servfail,
+    /// The nameserver refused to answer.
+    DnsRefused,
+    /// The name does not exist (where a probe needs it to).
+    Nxdomain,
+    /// A TCP connection was refused.
+    ConnectionRefused,
+    /// The connection was reset or closed early.
+    ConnectionReset,
+    /// A TLS handshake failed.
+    Tls,
+    /// The server answered something that is not the protocol.
+    Protocol,
+    /// Other network failure.
+    Network,
+    /// The whole audit ran out of time before this probe finished.
+    Deadline,
+    /// The input was not usable (an invalid name).
+    InvalidInput,
+    /// A check spec asked for something the facts do not have.
+    CheckError,
+    /// A bug in launchready.
+    Internal,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Timeout => "timeout",
+            Cause::Servfail => "servfail",
+            Cause::DnsRefused => "dns_refused",
+            Cause::Nxdomain => "nxdomain",
+            Cause::ConnectionRefused => "connection_refused",
+            Cause::ConnectionReset => "connection_reset",
+            Cause::Tls => "tls",
+            Cause::Protocol => "protocol",
+            Cause::Network => "network",
+            Cause::Deadline => "deadline",
+            Cause::InvalidInput => "invalid_input",
+            Cause::CheckError => "check_error",
+            Cause::Internal => "internal",
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn next_step(self) -> &'static str {
+        match self {
+            Cause::Timeout => {
+                "the server did not answer in time: check that it is up and reachable, or raise --timeout"
+            }
+            Cause::Servfail => {
+                "the nameserver failed to answer (SERVFAIL): often a broken delegation or DNSSEC; query the authoritative servers directly"
+            }
+            Cause::DnsRefused => {
+                "the nameserver refused the query: use a resolver that serves this zone (--resolver)"
+            }
+            Cause::Nxdomain => "the name does not exist in DNS: check its spelling and the zone",
+            Cause::ConnectionRefused => {
+                "nothing listens on that port: check the server and firewall"
+            }
+            Cause::ConnectionReset => "the server closed the connection: check its logs",
+            Cause::Tls => "the TLS handshake failed: check the server's TLS configuration",
+            Cause::Protocol => "the server answered in an unexpected protocol",
+            Cause::Network => "a network error: check connectivity from this machine",
+            Cause::Deadline => {
+                "the audit's deadline was reached: audit fewer targets or raise --timeout"
+            }
+            Cause::InvalidInput => "the target is not usable as given: check the config",
+            Cause::CheckError => {
+                "the check spec reads facts that are not there: see `launchready facts`"
+            }
+            Cause::Internal => "this is a bug in launchready: please report it",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ProbeError {
+    pub cause: Cause,
+    pub message: String,
+}
+
+impl ProbeError {
+    pub fn new(cause: Cause, message: impl Into<String>) -> ProbeError {
+        ProbeError {
+            cause,
+            message: crate::text::truncate(&message.into(), 300),
+        }
+    }
+}
+
+impl From<DnsError> for ProbeError {
+    fn from(e: DnsError) -> Self {
+        let cause = match e.failure {
+            DnsFailure::Timeout => Cause::Timeout,
+            DnsFailure::Servfail => Cause::Servfail,
+            DnsFailure::Refused => Cause::DnsRefused,
+            DnsFailure::InvalidName => Cause::InvalidInput,
+            DnsFailure::Network | DnsFailure::Other => Cause::Network,
+        };
+        ProbeError::new(cause, e.to_string())
+    }
+}

@@ -1,0 +1,85 @@
+//! Probes gather facts about one target: each is Rust code that asks the network and
+//! returns a serialisable facts value, or a classified error. The registry below is the
+//! one list of probes; a check spec names the probes it reads.
+
+pub mod caa;
+pub mod dns;
+pub mod error;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::{Cause, ProbeError};
+
+use crate::config::project::Config;
+use crate::net::dns::Dns;
+use crate::target::{Target, TargetKind};
+
+/// What every probe may use.
+#[derive(Debug, Clone)]
+pub struct ProbeContext {
+    pub dns: Arc<Dns>,
+    pub config: Arc<Config>,
+    /// The timeout of one network operation.
+    pub timeout: Duration,
+}
+
+/// One entry of the registry.
+pub struct ProbeInfo {
+    pub name: &'static str,
+    /// The target kinds this probe can look at.
+    pub targets: &'static [TargetKind],
+    pub description: &'static str,
+}
+
+pub const PROBES: &[ProbeInfo] = &[
+    ProbeInfo {
+        name: "dns",
+        targets: &[TargetKind::Host, TargetKind::Domain],
+        description: "A, AAAA and the CNAME chain of a name; NXDOMAIN and dangling CNAMEs",
+    },
+    ProbeInfo {
+        name: "caa",
+        targets: &[TargetKind::Domain, TargetKind::Host],
+        description: "the CAA record set that applies to a name (RFC 8659 tree climbing), parsed",
+    },
+];
+
+/// The names of every probe, for spec validation.
+pub const PROBE_NAMES: &[&str] = &["dns", "caa"];
+
+pub fn info(name: &str) -> Option<&'static ProbeInfo> {
+    PROBES.iter().find(|p| p.name == name)
+}
+
+/// Runs one probe on one target. The engine calls this at most once per (probe, target).
+pub async fn run(
+    name: &str,
+    target: &Target,
+    ctx: &ProbeContext,
+) -> Result<serde_json::Value, ProbeError> {
+    match name {
+        "dns" => to_json(dns::probe(&target.name, ctx).await?),
+        "caa" => to_json(caa::probe(&target.name, ctx).await?),
+        other => Err(ProbeError::new(
+            Cause::Internal,
+            format!("no probe named `{other}`"),
+        )),
+    }
+}
+
+fn to_json<T: serde::Serialize>(facts: T) -> Result<serde_json::Value, ProbeError> {
+    serde_json::to_value(facts)
+        .map_err(|e| ProbeError::new(Cause::Internal, format!("facts did not serialise: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_and_names_agree() {
+        let names: Vec<&str> = PROBES.iter().map(|p| p.name).collect();
+        assert_eq!(names, PROBE_NAMES);
+    }
+}

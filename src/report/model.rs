@@ -1,0 +1,159 @@
+//! The report: `launchready.report/v1` (DESIGN §5). These types are the frozen JSON
+//! shape; renderers read nothing else. Fields are only ever added, never renamed.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA: &str = "launchready.report/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Report {
+    /// Always `launchready.report/v1`.
+    pub schema: String,
+    pub tool: Tool,
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    pub profile: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub summary: Summary,
+    /// Sorted by area, check, target, subject.
+    pub findings: Vec<Finding>,
+    /// Checklist items a tool cannot verify, from the profile.
+    pub manual: Vec<ManualEntry>,
+    /// Changes since a baseline report, when one was given.
+    pub diff: Option<serde_json::Value>,
+    /// What the audit did: probes run and DNS queries sent.
+    #[serde(default)]
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    pub pass: u32,
+    pub warn: u32,
+    pub fail: u32,
+    pub error: u32,
+    pub skip: u32,
+    /// Findings a valid waiver covers (not counted in the statuses above).
+    pub waived: u32,
+    /// Config sections that no check of this version or profile examines.
+    #[serde(default)]
+    pub not_checked: Vec<NotChecked>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NotChecked {
+    /// The config section, such as `webhooks`.
+    pub section: String,
+    pub targets: Vec<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Stats {
+    pub targets: u32,
+    pub checks: u32,
+    pub probes_run: u32,
+    pub dns_queries: u32,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Error,
+    Skip,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    pub check: String,
+    /// The bare host or domain, the URL, or `vercel:<project>`.
+    pub target: String,
+    /// What inside the target this finding is about (a selector, a key, a URL).
+    pub subject: Option<String>,
+    pub status: Status,
+    pub severity: String,
+    pub area: String,
+    pub title: String,
+    pub message: String,
+    /// Facts that support the verdict.
+    pub evidence: serde_json::Value,
+    pub remediation: String,
+    pub references: Vec<String>,
+    pub waiver: Option<WaiverNote>,
+    /// For `error` findings: why facts could not be gathered, and what to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorNote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WaiverNote {
+    pub reason: String,
+    /// YYYY-MM-DD.
+    pub expires: Option<String>,
+    /// An expired waiver no longer applies: the finding counts as it is.
+    pub expired: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorNote {
+    /// timeout, servfail, nxdomain, connection_refused, check_error, …
+    pub cause: String,
+    pub next_step: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ManualEntry {
+    pub id: String,
+    pub text: String,
+}
+
+impl Report {
+    /// Whether the CI gate passes for a threshold.
+    pub fn gate_passes(&self, fail_on: FailOn, allow_errors: bool) -> bool {
+        let counted = |s: Status| {
+            self.findings
+                .iter()
+                .any(|f| f.status == s && f.waiver.as_ref().is_none_or(|w| w.expired))
+        };
+        let errors = !allow_errors && counted(Status::Error);
+        match fail_on {
+            FailOn::Never => true,
+            FailOn::Fail => !(counted(Status::Fail) || errors),
+            FailOn::Warn => !(counted(Status::Fail) || counted(Status::Warn) || errors),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Fail,
+    Warn,
+    Never,
+}
