@@ -1,1 +1,2 @@
 //! Pure parsers: no I/O.
+pub mod certificate;
