@@ -1,3 +1,4 @@
 //! The only code that opens sockets.
 
 pub mod dns;
+pub mod tls;
