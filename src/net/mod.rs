@@ -1,1 +1,2 @@
 //! The only code that opens sockets.
+pub mod legacy;
