@@ -45,7 +45,9 @@ check_port() {
     case "$1" in
         '' | *[!0-9]*) die "port must be a number, got '$1'" ;;
     esac
-    [ "$1" -ge 1 ] && [ "$1" -le 65535 ] || die "port out of range: $1"
+    if [ "$1" -lt 1 ] || [ "$1" -gt 65535 ]; then
+        die "port out of range: $1"
+    fi
 }
 
 make_certs() {
@@ -185,8 +187,8 @@ cmd_start() {
         die "nginx did not start (see $dir/error.log)"
 
     # Wait (bounded, about 5 s) until both ports accept.
-    local i
-    for i in $(seq 1 50); do
+    local _
+    for _ in $(seq 1 50); do
         if port_open "$port_tls10" && port_open "$port_rsa1024"; then
             echo "nginx.sh: nginx (pid $(cat "$dir/nginx.pid" 2>/dev/null || echo '?')) listening on 127.0.0.1:$port_tls10 (TLS 1.0-1.3, legacy.test) and 127.0.0.1:$port_rsa1024 (TLS 1.2-1.3, RSA-1024, weak.test)"
             return 0
@@ -219,8 +221,8 @@ cmd_stop() {
     fi
     # TERM = fast shutdown of the master, which stops its workers and removes the pid file.
     kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for i in $(seq 1 50); do
+    local _
+    for _ in $(seq 1 50); do
         kill -0 "$pid" 2>/dev/null || {
             echo "nginx.sh: nginx (pid $pid) stopped"
             return 0
