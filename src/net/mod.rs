@@ -1,4 +1,5 @@
 //! The only code that opens sockets.
 
 pub mod dns;
+pub mod legacy;
 pub mod tls;
