@@ -71,6 +71,16 @@ pub struct NetArgs {
     /// Timeout of one network operation, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     pub timeout: f64,
+    /// Trust the CA certificates of this PEM file too (besides the webpki and system roots).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Follow redirects from public to loopback, private, link-local or metadata addresses.
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Send connections for HOST:PORT to ADDR:PORT instead (TLS name and Host header
+    /// stay HOST), e.g. to audit a server before DNS points at it. Repeatable.
+    #[arg(long, value_name = "HOST:PORT:ADDR:PORT")]
+    pub connect_to: Vec<launchready::net::options::ConnectTo>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // One crypto provider for every TLS client (ring); installing twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     commands::init_logging(cli.verbose);
     let out = commands::Output::new(cli.color);
     match commands::dispatch(&cli, &out) {

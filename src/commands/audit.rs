@@ -7,6 +7,7 @@ use std::time::Duration;
 use launchready::config::{LoadOptions, load_plan};
 use launchready::engine::{self, RunOptions};
 use launchready::net::dns::{Dns, DnsSettings, parse_nameserver};
+use launchready::net::options::NetOptions;
 use launchready::probes::ProbeContext;
 use launchready::report::{self, Detail, Format, OutputSpec};
 
@@ -108,9 +109,16 @@ pub fn probe_context(
         timeout,
     })
     .map_err(|e| AppError::Usage(format!("{e}; give a nameserver with --resolver IP[:PORT]")))?;
+    let trust = launchready::net::tls::TlsTrust::load(net.ca_file.as_deref())
+        .map_err(|e| AppError::Usage(e.to_string()))?;
     Ok(ProbeContext {
         dns: Arc::new(dns),
         config,
         timeout,
+        net: Arc::new(NetOptions {
+            trust,
+            allow_private: net.allow_private,
+            connect_to: net.connect_to.clone(),
+        }),
     })
 }

@@ -2,4 +2,5 @@
 
 pub mod dns;
 pub mod legacy;
+pub mod options;
 pub mod tls;

@@ -13,6 +13,7 @@ pub use error::{Cause, ProbeError};
 
 use crate::config::project::Config;
 use crate::net::dns::Dns;
+use crate::net::options::NetOptions;
 use crate::target::{Target, TargetKind};
 
 /// What every probe may use.
@@ -22,6 +23,8 @@ pub struct ProbeContext {
     pub config: Arc<Config>,
     /// The timeout of one network operation.
     pub timeout: Duration,
+    /// Trust roots, private-address policy and connection overrides.
+    pub net: Arc<NetOptions>,
 }
 
 /// One entry of the registry.
