@@ -54,7 +54,7 @@ pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Repo
     for check in &plan.checks {
         for target in targets.iter().filter(|t| t.kind == check.spec.target) {
             jobs.push((check, target));
-            for probe in &check.spec.probes {
+            for probe in check.spec.probes.iter().chain(&check.spec.optional_probes) {
                 needed.insert((probe.clone(), target.name.clone()));
             }
         }
@@ -80,6 +80,11 @@ pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Repo
                         ProbeError::new(Cause::Internal, format!("probe {probe} did not run"))
                     });
                 }
+            }
+        }
+        for probe in &check.spec.optional_probes {
+            if let Some(Ok(v)) = results.get(&(probe.clone(), target.name.clone())) {
+                facts.insert(probe.clone(), v.clone());
             }
         }
         let outcome = match &failure {

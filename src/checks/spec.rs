@@ -57,6 +57,9 @@ pub struct CheckSpec {
     pub target: TargetKind,
     pub severity: Severity,
     pub probes: Vec<String>,
+    /// Probes whose facts are used when they could be gathered; when one fails, its key
+    /// is absent from `facts` (test with `has(facts.NAME)`) instead of making an error.
+    pub optional_probes: Vec<String>,
     pub when: Option<Expr>,
     pub each: Option<Expr>,
     pub subject: Option<Template>,
@@ -84,6 +87,7 @@ const SPEC_KEYS: &[&str] = &[
     "target",
     "severity",
     "probe",
+    "optional_probes",
     "when",
     "each",
     "subject",
@@ -184,6 +188,15 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str, probes: &[&str]) -> Option
         }
         None => Vec::new(),
     };
+    let optional_probes: Vec<String> = match f.get("optional_probes") {
+        Some(n) => d
+            .list(n, "optional_probes")
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|item| d.choice(item, "probe", probes))
+            .collect(),
+        None => Vec::new(),
+    };
     let when = f.get("when").and_then(|n| expr(d, n, "when"));
     let each = f.get("each").and_then(|n| expr(d, n, "each"));
     let subject = f.get("subject").and_then(|n| template(d, n, "subject"));
@@ -261,6 +274,7 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str, probes: &[&str]) -> Option
         target: target?,
         severity: severity?,
         probes: probe_list,
+        optional_probes,
         when,
         each,
         subject,
