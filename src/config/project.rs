@@ -214,6 +214,8 @@ pub fn decode_config(file: &SourceFile) -> Result<Config, ConfigErrors> {
 /// Like [`decode_config`], but also returns what could be read when there are errors,
 /// so that later validation can report its problems in the same run.
 pub fn decode_config_partial(file: &SourceFile) -> (Config, ConfigErrors) {
+    let masked = mask_misplaced_secrets(file);
+    let file = &masked;
     let mut d = Decoder::new(file);
     let mut config = Config::default();
     if let Some(root) = d.parse_root()
@@ -261,6 +263,55 @@ pub fn decode_config_partial(file: &SourceFile) -> (Config, ConfigErrors) {
     }
     config.spans.file = Some(file.clone());
     (config, d.errors)
+}
+
+fn is_env_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// A copy of the file where the values of `secret_env` and `token_env` that are not
+/// variable names (perhaps the secret itself, pasted by mistake) are masked with `*`, byte
+/// for byte, so that no error snippet or context line can show them and spans still fit.
+fn mask_misplaced_secrets(file: &SourceFile) -> SourceFile {
+    let Ok(Some(root)) = super::yaml::parse(&file.text) else {
+        return file.clone();
+    };
+    let mut spans = Vec::new();
+    let mut visit = |map: &Node, key: &str| {
+        if let super::yaml::NodeValue::Map(entries) = &map.value {
+            for (k, v) in entries {
+                if k.as_scalar() == Some(key) && v.as_scalar().is_some_and(|s| !is_env_name(s)) {
+                    spans.push(v.span.clone());
+                }
+            }
+        }
+    };
+    if let super::yaml::NodeValue::Map(entries) = &root.value {
+        for (k, v) in entries {
+            match (k.as_scalar(), &v.value) {
+                (Some("webhooks"), super::yaml::NodeValue::Seq(items)) => {
+                    items.iter().for_each(|item| visit(item, "secret_env"));
+                }
+                (Some("vercel"), _) => visit(v, "token_env"),
+                _ => {}
+            }
+        }
+    }
+    if spans.is_empty() {
+        return file.clone();
+    }
+    let mut bytes = file.text.as_bytes().to_vec();
+    for span in spans {
+        for b in bytes.get_mut(span).into_iter().flatten() {
+            if !matches!(*b, b'"' | b'\'' | b'\n') {
+                *b = b'*';
+            }
+        }
+    }
+    let text = String::from_utf8(bytes).unwrap_or_default();
+    SourceFile::new(file.name.clone(), text)
 }
 
 /// Domain and host names: lower-cased, final dot removed, syntax checked.
@@ -361,7 +412,10 @@ fn env_name(d: &mut Decoder, node: &Node, what: &str) -> Option<String> {
     if !valid {
         d.error(
             node.span.clone(),
-            format!("{what} must name an environment variable, such as STRIPE_WEBHOOK_SECRET"),
+            format!(
+                "{what} must name an environment variable, such as STRIPE_WEBHOOK_SECRET \
+                 (the value is masked here, in case it is a secret)"
+            ),
             "not a variable name",
             Some(
                 "secrets are never written in the config: put the secret in an environment \
