@@ -1,0 +1,87 @@
+//! The benchmark harness: wall time of whole commands, as a user sees them.
+//! `cargo bench --bench cli` prints the median (and min/max) of N runs of:
+//! `launchready checks`, and an audit of one domain served by an in-process DNS server
+//! on loopback, plus what that audit did (probes run, DNS queries sent).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::dns::{TestDns, Zone};
+
+const RUNS: usize = 15;
+
+fn time_runs(label: &str, mut make: impl FnMut() -> Command) -> Duration {
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let mut cmd = make();
+        let start = Instant::now();
+        let out = cmd.output().expect("the binary runs");
+        times.push(start.elapsed());
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{label} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    times.sort();
+    let median = times[RUNS / 2];
+    println!(
+        "{label:40} median {:>8.1} ms   min {:>8.1} ms   max {:>8.1} ms   ({RUNS} runs)",
+        ms(median),
+        ms(times[0]),
+        ms(times[RUNS - 1])
+    );
+    median
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let bin = env!("CARGO_BIN_EXE_launchready");
+    let dns = TestDns::start(vec![Zone::new(
+        "example.test.",
+        r#"
+        @   A     192.0.2.10
+        @   AAAA  2001:db8::10
+        @   CAA   0 issue "letsencrypt.org"
+        www CNAME @
+        "#,
+    )]);
+    let resolver = dns.resolver_arg();
+    time_runs("launchready checks", || {
+        let mut c = Command::new(bin);
+        c.arg("checks").env("NO_COLOR", "1");
+        c
+    });
+    let audit = || {
+        let mut c = Command::new(bin);
+        c.args([
+            "audit",
+            "example.test",
+            "--only",
+            "dns.*",
+            "--resolver",
+            &resolver,
+            "--format",
+            "json",
+        ])
+        .env("NO_COLOR", "1");
+        c
+    };
+    time_runs("launchready audit (local zone, dns.*)", audit);
+    let out = audit().output().expect("audit runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    println!(
+        "one audit of example.test (dns.*): {} targets, {} checks, {} probes run, {} DNS queries, {} findings",
+        report["stats"]["targets"],
+        report["stats"]["checks"],
+        report["stats"]["probes_run"],
+        report["stats"]["dns_queries"],
+        report["findings"].as_array().map_or(0, Vec::len)
+    );
+}
