@@ -1,1 +1,3 @@
 //! Pure parsers: no I/O.
+
+pub mod tag_list;
