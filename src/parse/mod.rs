@@ -1,3 +1,4 @@
 //! Pure parsers: no I/O.
 
+pub mod spf;
 pub mod tag_list;
