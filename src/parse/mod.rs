@@ -1,4 +1,5 @@
 //! Pure parsers: no I/O.
 
+pub mod dkim;
 pub mod spf;
 pub mod tag_list;
