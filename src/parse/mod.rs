@@ -2,5 +2,6 @@
 
 pub mod dkim;
 pub mod dmarc;
+pub mod mta_sts;
 pub mod spf;
 pub mod tag_list;
