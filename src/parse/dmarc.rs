@@ -207,6 +207,14 @@ pub fn parse_dmarc(txt: &str) -> Result<DmarcRecord, DmarcError> {
         }
         return Err(DmarcError::NotDmarc);
     }
+    if !first
+        .value
+        .get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case("DMARC"))
+    {
+        // Another kind of record (e.g. SPF) published at the wrong name.
+        return Err(DmarcError::NotDmarc);
+    }
     if first.value != VERSION {
         return Err(DmarcError::UnsupportedVersion {
             value: first.value.clone(),
@@ -742,6 +750,7 @@ mod tests {
     #[test]
     fn error_version() {
         assert_eq!(parse_dmarc("p=none"), Err(DmarcError::NotDmarc));
+        assert_eq!(parse_dmarc("v=spf1 -all"), Err(DmarcError::NotDmarc));
         assert_eq!(
             err("p=none; v=DMARC1"),
             "v=DMARC1 must be the first tag (found at column 9)"

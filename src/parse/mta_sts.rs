@@ -80,6 +80,14 @@ pub fn parse_mta_sts_txt(txt: &str) -> Result<MtaStsTxt, MtaStsTxtError> {
             _ => MtaStsTxtError::NotMtaSts,
         });
     }
+    if !first
+        .value
+        .get(..3)
+        .is_some_and(|p| p.eq_ignore_ascii_case("STS"))
+    {
+        // Another kind of record (e.g. SPF) published at the wrong name.
+        return Err(MtaStsTxtError::NotMtaSts);
+    }
     if first.value != TXT_VERSION {
         return Err(MtaStsTxtError::UnsupportedVersion {
             value: first.value.clone(),
@@ -459,6 +467,10 @@ mod tests {
             parse_mta_sts_txt("v=STSv1; id=1; id=2"),
             Err(MtaStsTxtError::TagList(TagListError::Duplicate { .. }))
         ));
+        assert_eq!(
+            parse_mta_sts_txt("v=spf1 -all"),
+            Err(MtaStsTxtError::NotMtaSts)
+        );
         assert!(!is_mta_sts_record("v=STSv10; id=1"));
         assert!(!is_mta_sts_record("v=spf1"));
     }
