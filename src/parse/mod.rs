@@ -5,3 +5,4 @@ pub mod dmarc;
 pub mod mta_sts;
 pub mod spf;
 pub mod tag_list;
+pub mod tls_rpt;
