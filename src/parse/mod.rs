@@ -2,3 +2,9 @@
 
 pub mod caa;
 pub mod certificate;
+pub mod dkim;
+pub mod dmarc;
+pub mod mta_sts;
+pub mod spf;
+pub mod tag_list;
+pub mod tls_rpt;
