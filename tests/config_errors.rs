@@ -220,3 +220,14 @@ fn params_merge_spec_then_profile_then_config() {
     assert_eq!(p.severity.as_str(), "high");
     assert_eq!(plan.profile, "prof");
 }
+
+#[test]
+fn the_example_config_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/launchready.yaml");
+    let plan = load_plan(&LoadOptions {
+        config_path: Some(path),
+        ..LoadOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{}", render(&e, false)));
+    assert_eq!(plan.config.domains, ["acme.com"]);
+}
