@@ -523,3 +523,42 @@ fn facts_prints_what_a_probe_gathers() {
         "example.test"
     );
 }
+
+#[test]
+fn sections_no_check_examines_yet_are_named_in_the_summary() {
+    let dns = TestDns::start(vec![zone()]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("launchready.yaml");
+    std::fs::write(
+        &config,
+        r#"domains: [example.test]
+webhooks:
+  - url: https://example.test/api/webhooks/stripe
+    provider: stripe
+    secret_env: STRIPE_WEBHOOK_SECRET
+vercel:
+  project: acme-marketplace
+"#,
+    )
+    .expect("write");
+    let (_, report) = audit_json(
+        &dns,
+        &["-c", config.to_str().unwrap_or_default(), "--only", "dns.*"],
+    );
+    let sections: Vec<&str> = report["summary"]["not_checked"]
+        .as_array()
+        .expect("not_checked")
+        .iter()
+        .filter_map(|n| n["section"].as_str())
+        .collect();
+    assert!(sections.contains(&"webhooks"), "{sections:?}");
+    assert!(sections.contains(&"vercel"), "{sections:?}");
+    let webhooks = report["summary"]["not_checked"]
+        .as_array()
+        .and_then(|a| a.iter().find(|n| n["section"] == "webhooks"))
+        .expect("webhooks entry");
+    assert_eq!(
+        webhooks["targets"][0],
+        "https://example.test/api/webhooks/stripe"
+    );
+}
