@@ -282,6 +282,10 @@ async fn valid_chain_is_recorded() {
         assert_eq!(facts.lifetime_days, 90);
         assert!((79..=80).contains(&facts.days_left), "{}", facts.days_left);
         assert!(facts.issuer.contains("launchready test intermediate"));
+        assert_eq!(
+            facts.issuer_organisation.as_deref(),
+            Some("launchready tests")
+        );
         assert!(hostname_matches(&facts.sans, "good.test"));
 
         let inter = parse_certificate(&rec.chain_der[1], OffsetDateTime::now_utc()).unwrap();

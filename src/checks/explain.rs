@@ -33,13 +33,28 @@ pub fn list_checks(catalog: &Catalog) -> String {
 pub fn explain_check(c: &CheckSpec) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} — {}", c.id, c.title);
+    let optional = if c.optional_probes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", and the {} probe{} when {} facts",
+            c.optional_probes.join(", "),
+            if c.optional_probes.len() > 1 { "s" } else { "" },
+            if c.optional_probes.len() > 1 {
+                "they give"
+            } else {
+                "it gives"
+            }
+        )
+    };
     let _ = writeln!(
         out,
-        "severity {}, on each {} target, reads the {} probe{} ({})\n",
+        "severity {}, on each {} target, reads the {} probe{}{} ({})\n",
         c.severity.as_str(),
         c.target.as_str(),
         c.probes.join(", "),
         if c.probes.len() > 1 { "s" } else { "" },
+        optional,
         c.origin
     );
     if !c.description.is_empty() {

@@ -30,6 +30,8 @@ pub struct CertificateFacts {
     pub sans: Vec<String>,
     /// Issuer distinguished name.
     pub issuer: String,
+    /// The first organisation (O) of the issuer, e.g. `Let's Encrypt`, if any.
+    pub issuer_organisation: Option<String>,
     /// Serial number, lowercase hex without separators or sign padding.
     pub serial: String,
     /// Start of validity, RFC 3339.
@@ -97,14 +99,8 @@ pub fn parse_certificate(
 
     let subject = cert.subject().to_string();
     let issuer = cert.issuer().to_string();
-    let common_name = cert
-        .subject()
-        .iter_common_name()
-        .next()
-        .map(|cn| match cn.as_str() {
-            Ok(s) => s.to_string(),
-            Err(_) => String::from_utf8_lossy(cn.as_slice()).into_owned(),
-        });
+    let common_name = cert.subject().iter_common_name().next().map(attribute_text);
+    let issuer_organisation = cert.issuer().iter_organization().next().map(attribute_text);
 
     let sans = match cert.subject_alternative_name() {
         Ok(Some(ext)) => ext
@@ -143,6 +139,7 @@ pub fn parse_certificate(
         common_name,
         sans,
         issuer,
+        issuer_organisation,
         serial: serial_hex(cert.raw_serial()),
         not_before,
         not_after,
@@ -208,6 +205,14 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
         .and_then(|s| s.strip_suffix(']'))
         .unwrap_or(s);
     s.parse().ok()
+}
+
+/// The text of a name attribute, lossily when it is not a string type.
+fn attribute_text(attr: &x509_parser::x509::AttributeTypeAndValue<'_>) -> String {
+    match attr.as_str() {
+        Ok(s) => s.to_string(),
+        Err(_) => String::from_utf8_lossy(attr.as_slice()).into_owned(),
+    }
 }
 
 fn general_name_text(name: &GeneralName<'_>) -> Option<String> {
@@ -395,6 +400,7 @@ mod tests {
         assert_eq!(facts.common_name.as_deref(), Some("weak.test"));
         assert_eq!(facts.subject, "CN=weak.test");
         assert_eq!(facts.issuer, "CN=weak.test");
+        assert_eq!(facts.issuer_organisation, None);
         assert_eq!(facts.sans, sans(&["weak.test"]));
         assert!(facts.lifetime_days >= 36_499 && facts.lifetime_days <= 36_500);
         assert!(facts.days_left > 30_000);

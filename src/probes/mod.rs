@@ -2,9 +2,14 @@
 //! returns a serialisable facts value, or a classified error. The registry below is the
 //! one list of probes; a check spec names the probes it reads.
 
+pub mod address;
+pub mod ca_identities;
 pub mod caa;
+pub mod chain_summary;
 pub mod dns;
 pub mod error;
+pub mod tls;
+pub mod tls_legacy;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,10 +51,20 @@ pub const PROBES: &[ProbeInfo] = &[
         targets: &[TargetKind::Domain, TargetKind::Host],
         description: "the CAA record set that applies to a name (RFC 8659 tree climbing), parsed",
     },
+    ProbeInfo {
+        name: "tls",
+        targets: &[TargetKind::Host, TargetKind::Domain],
+        description: "a TLS handshake on port 443: chain, verdict, protocol, TLS 1.3 support, keys, expiry, issuer",
+    },
+    ProbeInfo {
+        name: "tls_legacy",
+        targets: &[TargetKind::Host, TargetKind::Domain],
+        description: "whether port 443 accepts a TLS 1.0 or TLS 1.1 ClientHello",
+    },
 ];
 
 /// The names of every probe, for spec validation.
-pub const PROBE_NAMES: &[&str] = &["dns", "caa"];
+pub const PROBE_NAMES: &[&str] = &["dns", "caa", "tls", "tls_legacy"];
 
 pub fn info(name: &str) -> Option<&'static ProbeInfo> {
     PROBES.iter().find(|p| p.name == name)
@@ -64,6 +79,8 @@ pub async fn run(
     match name {
         "dns" => to_json(dns::probe(&target.name, ctx).await?),
         "caa" => to_json(caa::probe(&target.name, ctx).await?),
+        "tls" => to_json(tls::probe(&target.name, ctx).await?),
+        "tls_legacy" => to_json(tls_legacy::probe(&target.name, ctx).await?),
         other => Err(ProbeError::new(
             Cause::Internal,
             format!("no probe named `{other}`"),

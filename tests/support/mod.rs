@@ -2,3 +2,6 @@
 #![allow(dead_code)]
 
 pub mod dns;
+pub mod nginx;
+pub mod pki;
+pub mod tls;

@@ -1,0 +1,106 @@
+//! Where a probe connects for `host:port`: the `--connect-to` override when there is one,
+//! else an address of the host from the audit's resolver (IPv4 first).
+
+use std::net::{IpAddr, SocketAddr};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::{Cause, ProbeContext, ProbeError};
+use crate::net::dns::{RecordKind, normalise};
+
+/// How the address connected to was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressSource {
+    /// Resolved through DNS.
+    Dns,
+    /// Given by `--connect-to`.
+    ConnectTo,
+}
+
+/// The address a probe connects to, and how it was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    pub addr: SocketAddr,
+    pub source: AddressSource,
+    /// Every address the host resolved to, sorted (empty with `--connect-to`).
+    pub resolved: Vec<String>,
+}
+
+/// Resolves `host` for a connection to `port`. The first IPv4 address (in sorted order)
+/// is chosen when there is one, else the first IPv6 address. A host without addresses is
+/// an error with cause `nxdomain`, whose message says whether the name does not exist or
+/// only has no address records.
+pub async fn destination(
+    host: &str,
+    port: u16,
+    ctx: &ProbeContext,
+) -> Result<Destination, ProbeError> {
+    if let Some(addr) = ctx.net.override_for(host, port) {
+        return Ok(Destination {
+            addr,
+            source: AddressSource::ConnectTo,
+            resolved: Vec::new(),
+        });
+    }
+    let mut ips = ctx.dns.lookup_ips(host).await?;
+    ips.sort();
+    ips.dedup();
+    let Some(ip) = choose(&ips) else {
+        return Err(no_address(host, ctx).await);
+    };
+    Ok(Destination {
+        addr: SocketAddr::new(ip, port),
+        source: AddressSource::Dns,
+        resolved: ips.iter().map(IpAddr::to_string).collect(),
+    })
+}
+
+/// IPv4 first: it is what most clients still reach first, and what most hosting serves.
+fn choose(ips: &[IpAddr]) -> Option<IpAddr> {
+    ips.iter()
+        .find(|ip| ip.is_ipv4())
+        .or_else(|| ips.first())
+        .copied()
+}
+
+/// Why a host has nothing to connect to. The questions asked here were already asked by
+/// the lookup, so the answers come from the audit's cache.
+async fn no_address(host: &str, ctx: &ProbeContext) -> ProbeError {
+    let host = normalise(host);
+    let detail = match ctx.dns.follow_cnames(&host).await {
+        Ok(chain) => match ctx.dns.query(&chain.final_name, RecordKind::A).await {
+            Ok(answer) if answer.is_nxdomain() && chain.links.is_empty() => {
+                format!("{host} does not exist in DNS (NXDOMAIN)")
+            }
+            Ok(answer) if answer.is_nxdomain() => format!(
+                "{host} is a CNAME to {}, which does not exist (NXDOMAIN)",
+                chain.final_name
+            ),
+            _ => format!("{host} has no A or AAAA record"),
+        },
+        Err(e) => return e.into(),
+    };
+    ProbeError::new(Cause::Nxdomain, format!("{detail}: nothing to connect to"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_is_preferred_then_the_first_ipv6() {
+        let ips: Vec<IpAddr> = ["2001:db8::1", "192.0.2.9", "192.0.2.3"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        assert_eq!(choose(&ips), Some("192.0.2.9".parse().unwrap()));
+        let mut sorted = ips.clone();
+        sorted.sort();
+        assert_eq!(choose(&sorted), Some("192.0.2.3".parse().unwrap()));
+        let v6: Vec<IpAddr> = vec!["2001:db8::2".parse().unwrap()];
+        assert_eq!(choose(&v6), Some(v6[0]));
+        assert_eq!(choose(&[]), None);
+    }
+}
