@@ -2,3 +2,5 @@
 
 pub mod caa;
 pub mod certificate;
+pub mod csp;
+pub mod hsts;
