@@ -99,6 +99,17 @@ pub fn judge(
 
 fn verdict(check: &SelectedCheck, mut f: Finding, scope: &Scope) -> Finding {
     let spec = &check.spec;
+    if let Some(error) = &spec.error {
+        match error.evaluate(scope) {
+            Ok(cel::Value::Null) | Ok(cel::Value::Bool(false)) => {}
+            Ok(value) => {
+                let (cause, message) = partial_failure(&to_json(&value));
+                let message = format!("Could not test {}: {message}", f.target);
+                return error_finding(f, cause, message);
+            }
+            Err(e) => return error_finding(f, Cause::CheckError, e.to_string()),
+        }
+    }
     let is = |expr: &Option<super::expr::Expr>| -> Result<bool, super::expr::EvalError> {
         expr.as_ref().map_or(Ok(false), |e| e.evaluate_bool(scope))
     };
@@ -127,6 +138,28 @@ fn verdict(check: &SelectedCheck, mut f: Finding, scope: &Scope) -> Finding {
     f.status = status;
     f.evidence = Value::Object(evidence);
     f
+}
+
+/// The cause and message of an `error:` value: `{cause, message}` (a probe error), or a
+/// bare message.
+fn partial_failure(value: &Value) -> (Cause, String) {
+    match value {
+        Value::Object(map) => {
+            let cause = map
+                .get("cause")
+                .and_then(Value::as_str)
+                .and_then(Cause::parse)
+                .unwrap_or(Cause::Network);
+            let message = match map.get("message") {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => value.to_string(),
+            };
+            (cause, message)
+        }
+        Value::String(s) => (Cause::Network, s.clone()),
+        other => (Cause::Network, other.to_string()),
+    }
 }
 
 fn error_finding(mut f: Finding, cause: Cause, message: String) -> Finding {
