@@ -56,7 +56,12 @@ pub fn judge(
             Ok(false) => {
                 let mut f = base;
                 f.status = Status::Skip;
-                f.message = format!("Not applicable: `{}` is false", when.source);
+                // `messages.skip` says why in words; a template that fails falls back.
+                f.message = spec
+                    .messages
+                    .get("skip")
+                    .and_then(|t| t.render(&scope).ok())
+                    .unwrap_or_else(|| format!("Not applicable: `{}` is false", when.source));
                 return vec![f];
             }
             Err(e) => return vec![spec_error(base, e)],
@@ -140,8 +145,8 @@ fn verdict(check: &SelectedCheck, mut f: Finding, scope: &Scope) -> Finding {
     f
 }
 
-/// The cause and message of an `error:` value: `{cause, message}` (a probe error), or a
-/// bare message.
+/// The cause and message of an `error:` value: `{cause, message, url?}` (a probe or
+/// chain error), or a bare message.
 fn partial_failure(value: &Value) -> (Cause, String) {
     match value {
         Value::Object(map) => {
@@ -155,7 +160,13 @@ fn partial_failure(value: &Value) -> (Cause, String) {
                 Some(other) => other.to_string(),
                 None => value.to_string(),
             };
-            (cause, message)
+            // Where it happened, when the value says (a chain error names its URL).
+            match map.get("url").and_then(Value::as_str) {
+                Some(url) if !url.is_empty() && !message.contains(url) => {
+                    (cause, format!("{url}: {message}"))
+                }
+                _ => (cause, message),
+            }
         }
         Value::String(s) => (Cause::Network, s.clone()),
         other => (Cause::Network, other.to_string()),

@@ -236,9 +236,9 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str, probes: &[&str]) -> Option
     let message = required(d, &f, root, "message").and_then(|n| template(d, n, "message"));
     let mut messages = BTreeMap::new();
     if let Some(n) = f.get("messages")
-        && let Some(m) = d.mapping(n, "messages", &["pass", "warn", "fail"])
+        && let Some(m) = d.mapping(n, "messages", &["pass", "warn", "fail", "skip"])
     {
-        for status in ["pass", "warn", "fail"] {
+        for status in ["pass", "warn", "fail", "skip"] {
             if let Some(node) = m.get(status)
                 && let Some(t) = template(d, node, &format!("messages.{status}"))
             {

@@ -62,10 +62,16 @@ pub struct ChainError {
     /// The URL whose request failed.
     pub url: String,
     pub cause: Cause,
+    /// What went wrong (without the URL).
     pub message: String,
 }
 
 impl ChainError {
+    /// `URL: message`, for a report.
+    pub fn describe(&self) -> String {
+        format!("{}: {}", self.url, self.message)
+    }
+
     pub fn new(url: &str, cause: Cause, message: impl Into<String>) -> ChainError {
         ChainError {
             url: url.to_string(),
@@ -208,7 +214,7 @@ pub fn resolve_location(base: &Url, raw: &[u8]) -> Resolved {
         return Resolved {
             text,
             next: None,
-            problem: Some("the Location header is empty".into()),
+            problem: Some("Location is empty".into()),
         };
     }
     if trimmed.contains(&b' ') {
@@ -233,10 +239,11 @@ pub fn resolve_location(base: &Url, raw: &[u8]) -> Resolved {
             encoded.push(char::from(b));
         }
     }
+    let shown = crate::text::truncate(&text, 80);
     let problem = |extra: Option<String>| {
         let mut all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         all.extend(extra);
-        (!all.is_empty()).then(|| format!("the Location {}", all.join(", ")))
+        (!all.is_empty()).then(|| format!("Location {shown:?} {}", all.join(", ")))
     };
     match base.join(&encoded) {
         Ok(mut next) if matches!(next.scheme(), "http" | "https") => {

@@ -109,7 +109,7 @@ struct Destination {
 }
 
 enum Step {
-    Hop(Hop),
+    Hop(Box<Hop>),
     Blocked(IpAddr),
 }
 
@@ -204,7 +204,7 @@ impl HttpClient {
                 {
                     return Ok(Step::Blocked(ip));
                 }
-                self.hop(&url).await.map(Step::Hop)
+                self.hop(&url).await.map(|h| Step::Hop(Box::new(h)))
             };
             let hop = match tokio::time::timeout_at(deadline, step).await {
                 Err(_) => {
@@ -238,7 +238,7 @@ impl HttpClient {
             let redirect = hop.is_redirect();
             let next = hop.next_url.clone();
             let location = hop.location.clone();
-            chain.hops.push(hop);
+            chain.hops.push(*hop);
             if !redirect {
                 break;
             }
@@ -444,10 +444,7 @@ impl HttpClient {
             Err(_) => Err(ChainError::new(
                 url.as_str(),
                 Cause::Timeout,
-                format!(
-                    "no complete answer from {url} within {} s",
-                    self.timeout.as_secs_f32()
-                ),
+                format!("no complete answer within {} s", self.timeout.as_secs_f32()),
             )),
         }
     }
@@ -551,7 +548,7 @@ fn classify(url: &Url, err: &reqwest::Error) -> ChainError {
         .into_iter()
         .find(|c| causes.contains(c))
         .unwrap_or(Cause::Network);
-    ChainError::new(url.as_str(), cause, format!("{url}: {}", error_text(err)))
+    ChainError::new(url.as_str(), cause, error_text(err))
 }
 
 /// The messages of an error and its causes, without repeats, outermost first; reqwest's

@@ -5,6 +5,8 @@
 pub mod caa;
 pub mod dns;
 pub mod error;
+pub mod headers;
+pub mod redirects;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +15,7 @@ pub use error::{Cause, ProbeError};
 
 use crate::config::project::Config;
 use crate::net::dns::Dns;
+use crate::net::http::HttpClient;
 use crate::net::options::NetOptions;
 use crate::target::{Target, TargetKind};
 
@@ -25,6 +28,9 @@ pub struct ProbeContext {
     pub timeout: Duration,
     /// Trust roots, private-address policy and connection overrides.
     pub net: Arc<NetOptions>,
+    /// HTTP with the audit's DNS, trust and overrides; responses and redirect walks
+    /// are cached for the audit.
+    pub http: Arc<HttpClient>,
 }
 
 /// One entry of the registry.
@@ -46,10 +52,20 @@ pub const PROBES: &[ProbeInfo] = &[
         targets: &[TargetKind::Domain, TargetKind::Host],
         description: "the CAA record set that applies to a name (RFC 8659 tree climbing), parsed",
     },
+    ProbeInfo {
+        name: "redirects",
+        targets: &[TargetKind::Host, TargetKind::Domain, TargetKind::Url],
+        description: "redirect chains hop by hop: from http:// and https:// of a host (and of www. for a domain), or from a URL",
+    },
+    ProbeInfo {
+        name: "headers",
+        targets: &[TargetKind::Host],
+        description: "HSTS and security headers of a host's HTTPS responses",
+    },
 ];
 
 /// The names of every probe, for spec validation.
-pub const PROBE_NAMES: &[&str] = &["dns", "caa"];
+pub const PROBE_NAMES: &[&str] = &["dns", "caa", "redirects", "headers"];
 
 pub fn info(name: &str) -> Option<&'static ProbeInfo> {
     PROBES.iter().find(|p| p.name == name)
@@ -64,6 +80,8 @@ pub async fn run(
     match name {
         "dns" => to_json(dns::probe(&target.name, ctx).await?),
         "caa" => to_json(caa::probe(&target.name, ctx).await?),
+        "redirects" => to_json(redirects::probe(target, ctx).await?),
+        "headers" => to_json(headers::probe(&target.name, ctx).await?),
         other => Err(ProbeError::new(
             Cause::Internal,
             format!("no probe named `{other}`"),
