@@ -46,18 +46,18 @@ fn site() -> Site {
             "https://www.good.test/",
             Reply::redirect(301, "https://good.test/").secured(),
         )
-        // A loop: / → /a → /.
+        // A loop: / → /a → /, behind Cloudflare.
         .route(
             "http://loop.test/",
-            Reply::redirect(301, "https://loop.test/"),
+            Reply::redirect(301, "https://loop.test/").header("server", "cloudflare"),
         )
         .route(
             "https://loop.test/",
-            Reply::redirect(302, "https://loop.test/a"),
+            Reply::redirect(302, "https://loop.test/a").header("cf-ray", "8a1b2c3d4e5f-CDG"),
         )
         .route(
             "https://loop.test/a",
-            Reply::redirect(302, "https://loop.test/"),
+            Reply::redirect(302, "https://loop.test/").header("cf-ray", "8a1b2c3d4e60-CDG"),
         )
         // Three redirects (a warning) and none without Location.
         .route("https://three.test/", Reply::redirect(302, "/1"))
@@ -324,6 +324,14 @@ fn loops_long_chains_and_bad_locations_are_judged_per_chain() {
     assert!(
         m.contains("https://loop.test -302-> https://loop.test/a -302-> https://loop.test/ (loop)"),
         "{m}"
+    );
+    let loop_finding = audit.find(check, "loop.test", Some("https://loop.test"));
+    assert_eq!(loop_finding["evidence"]["cdn"][0], "cloudflare");
+    assert!(
+        loop_finding["remediation"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Full (strict)")
     );
     // The http chain joins the loop too.
     assert_eq!(

@@ -174,3 +174,63 @@ async fn failures_are_classified_and_keep_the_hops_so_far() {
     let bad = http.walk("ftp://port.test/").await;
     assert_eq!(bad.error.expect("not http").cause, Cause::InvalidInput);
 }
+
+#[tokio::test]
+async fn an_http2_server_is_spoken_to_in_http2() {
+    let (root_pem, chain, key) = support::web::pki(&["h2.test"]);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("certificate");
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async {
+            (
+                [("strict-transport-security", "max-age=63072000")],
+                "hello over h2",
+            )
+        }),
+    );
+    let server = axum_server::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config)),
+    )
+    .expect("server");
+    let handle = axum_server::Handle::new();
+    let serving = tokio::spawn(server.handle(handle.clone()).serve(app.into_make_service()));
+
+    let dns = TestDns::start(vec![Zone::new("test.", "h2 A 127.0.0.1\n")]);
+    let resolver = Dns::new(&DnsSettings {
+        nameserver: Some(dns.addr()),
+        timeout: Duration::from_secs(1),
+    })
+    .expect("resolver");
+    let net = NetOptions {
+        trust: TlsTrust::from_pem_roots(root_pem.as_bytes()).expect("trust"),
+        allow_private: false,
+        connect_to: vec![to(&format!("h2.test:443:{addr}"))],
+    };
+    let http = HttpClient::new(
+        Arc::new(resolver),
+        Arc::new(net),
+        Duration::from_secs(2),
+        Duration::from_secs(5),
+    )
+    .expect("client");
+    let chain = http.walk("https://h2.test").await;
+    handle.shutdown();
+    let _ = tokio::time::timeout(Duration::from_secs(2), serving).await;
+    assert!(chain.complete, "{chain:#?}");
+    let hop = &chain.hops[0];
+    assert_eq!(hop.version, "HTTP/2.0");
+    assert_eq!(hop.status, 200);
+    assert_eq!(hop.hsts.as_deref(), Some("max-age=63072000"));
+    assert_eq!(hop.address.as_deref(), Some(addr.to_string().as_str()));
+    assert_eq!(hop.body_bytes, "hello over h2".len() as u64);
+}

@@ -183,3 +183,97 @@ fn error_finding(mut f: Finding, cause: Cause, message: String) -> Finding {
     });
     f
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::checks::spec::decode_spec;
+    use crate::config::diagnostic::SourceFile;
+    use crate::probes::PROBE_NAMES;
+
+    fn check(yaml: &str) -> SelectedCheck {
+        let spec = decode_spec(&SourceFile::new("t.yaml", yaml), "test", PROBE_NAMES)
+            .unwrap_or_else(|e| panic!("spec: {e:?}"));
+        SelectedCheck {
+            params: spec.params.clone().into_iter().collect(),
+            severity: spec.severity,
+            spec: Arc::new(spec),
+        }
+    }
+
+    const CHAINS: &str = r#"
+id: http.t
+title: T
+area: http
+target: host
+severity: low
+probe: redirects
+when: facts.redirects.http != null
+each: "[facts.redirects.http, facts.redirects.https]"
+subject: "{{ item.start }}"
+error: item.error
+fail: item.loop
+message: "{{ item.start }} ok"
+messages:
+  skip: "{{ target }} has no chains"
+remediation: r
+"#;
+
+    fn facts(v: serde_json::Value) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("redirects".into(), v);
+        m
+    }
+
+    #[test]
+    fn an_error_expression_makes_an_error_finding_with_the_cause_and_url() {
+        let c = check(CHAINS);
+        let f = facts(json!({
+            "http": {"start": "http://a.test", "loop": true, "error": null},
+            "https": {"start": "https://a.test", "loop": false,
+                      "error": {"cause": "timeout", "message": "no complete answer within 1 s",
+                                "url": "https://a.test/"}},
+        }));
+        let findings = judge(&c, "a.test", Ok(&f), &Value::Null);
+        assert_eq!(findings.len(), 2);
+        assert_eq!(findings[0].status, Status::Fail);
+        assert_eq!(findings[1].status, Status::Error);
+        assert_eq!(
+            findings[1].message,
+            "Could not test a.test: https://a.test/: no complete answer within 1 s"
+        );
+        assert_eq!(
+            findings[1].error.as_ref().map(|e| e.cause.as_str()),
+            Some("timeout")
+        );
+    }
+
+    #[test]
+    fn a_skip_message_explains_why_a_check_does_not_apply() {
+        let c = check(CHAINS);
+        let f = facts(json!({"http": null, "https": null}));
+        let findings = judge(&c, "a.test", Ok(&f), &Value::Null);
+        assert_eq!(findings[0].status, Status::Skip);
+        assert_eq!(findings[0].message, "a.test has no chains");
+    }
+
+    #[test]
+    fn an_error_value_that_is_a_bare_string_is_a_network_error() {
+        let c = check(&CHAINS.replace("error: item.error", "error: \"'broken'\""));
+        let f = facts(json!({
+            "http": {"start": "http://a.test", "loop": false},
+            "https": {"start": "https://a.test", "loop": false},
+        }));
+        let findings = judge(&c, "a.test", Ok(&f), &Value::Null);
+        assert_eq!(findings[0].status, Status::Error);
+        assert_eq!(findings[0].message, "Could not test a.test: broken");
+        assert_eq!(
+            findings[0].error.as_ref().map(|e| e.cause.as_str()),
+            Some("network")
+        );
+    }
+}

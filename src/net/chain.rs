@@ -437,6 +437,21 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_location_bytes_resolve_without_panicking(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)
+        ) {
+            let r = resolve_location(&base(), &raw);
+            if let Some(next) = r.next {
+                proptest::prop_assert!(matches!(next.scheme(), "http" | "https"));
+                proptest::prop_assert!(next.fragment().is_none());
+            } else {
+                proptest::prop_assert!(r.problem.is_some());
+            }
+        }
+    }
+
     #[test]
     fn loop_keys_ignore_fragments_case_and_default_ports() {
         let a = Url::parse("https://ACME.test:443/p#x").unwrap();

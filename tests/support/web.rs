@@ -260,7 +260,7 @@ impl Drop for WebServer {
 }
 
 /// A root CA and a leaf for `names`, signed by it: (root PEM, chain, leaf key).
-fn pki(names: &[&str]) -> (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+pub fn pki(names: &[&str]) -> (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
     let mut ca = CertificateParams::default();
     ca.distinguished_name = rcgen::DistinguishedName::new();
     ca.distinguished_name
