@@ -156,3 +156,69 @@ fn page_headers(hop: &Hop) -> PageHeaders {
         missing,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn hop(headers: &[(&str, &str)]) -> Hop {
+        Hop {
+            url: "https://a.test/".into(),
+            status: 200,
+            location: None,
+            next_url: None,
+            location_problem: None,
+            address: None,
+            version: "HTTP/1.1".into(),
+            hsts: None,
+            hsts_fields: 0,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+            cdn: None,
+            time_ms: 0,
+            body_bytes: 0,
+        }
+    }
+
+    #[test]
+    fn frame_protection_comes_from_xfo_or_csp_frame_ancestors() {
+        let p = page_headers(&hop(&[(
+            "content-security-policy",
+            "default-src 'self'; frame-ancestors 'none'",
+        )]));
+        assert!(p.frame_protection && p.csp);
+        assert_eq!(p.frame_ancestors.as_deref(), Some("'none'"));
+        assert_eq!(
+            p.missing,
+            ["X-Content-Type-Options: nosniff", "Referrer-Policy"]
+        );
+        let p = page_headers(&hop(&[("x-frame-options", "ALLOW-FROM https://x.test")]));
+        assert!(!p.frame_protection);
+        let p = page_headers(&hop(&[("x-frame-options", "sameorigin")]));
+        assert!(p.frame_protection);
+    }
+
+    #[test]
+    fn a_report_only_csp_is_not_a_csp() {
+        let p = page_headers(&hop(&[(
+            "content-security-policy-report-only",
+            "default-src 'self'",
+        )]));
+        assert!(!p.csp && p.csp_report_only);
+        assert!(p.missing.iter().any(|m| m == "Content-Security-Policy"));
+    }
+
+    #[test]
+    fn facts_have_a_json_schema() {
+        let schema = schemars::schema_for!(HeadersFacts);
+        let text = serde_json::to_string(&schema).unwrap_or_default();
+        assert!(text.contains("include_subdomains"), "{text}");
+        let schema = schemars::schema_for!(super::super::redirects::RedirectFacts);
+        let text = serde_json::to_string(&schema).unwrap_or_default();
+        assert!(text.contains("first_hop_https"), "{text}");
+    }
+}
