@@ -127,6 +127,8 @@ pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Repo
             checks: count(plan.checks.len()),
             probes_run: count(needed.len()),
             dns_queries: count(ctx.dns.queries_sent()),
+            http_requests: count(ctx.http.requests_sent()),
+            http_connections: count(ctx.http.connections_opened()),
         },
     }
 }

@@ -48,12 +48,19 @@ const ADDRESSED_NAMES: &[&str] = &[
     "www.v4.test",
 ];
 
-/// `--connect-to NAME:443:127.0.0.1:1` for each of [`ADDRESSED_NAMES`]: nothing leaves
+/// `--connect-to NAME:443:127.0.0.1:1` (and port 80) for each of [`ADDRESSED_NAMES`]: nothing leaves
 /// loopback, and the refused connections make TLS findings errors, not passes.
 fn loopback_only() -> Vec<String> {
     ADDRESSED_NAMES
         .iter()
-        .flat_map(|n| ["--connect-to".to_string(), format!("{n}:443:127.0.0.1:1")])
+        .flat_map(|n| {
+            [443, 80].into_iter().flat_map(move |port| {
+                [
+                    "--connect-to".to_string(),
+                    format!("{n}:{port}:127.0.0.1:1"),
+                ]
+            })
+        })
         .collect()
 }
 
@@ -67,6 +74,8 @@ fn audit_json(dns: &TestDns, extra: &[&str]) -> (i32, Value) {
         "json",
         "--timeout",
         "1",
+        "--skip",
+        "http.*",
     ]
     .into_iter()
     .map(String::from)
@@ -462,6 +471,8 @@ fn terminal_output_groups_by_area_and_shows_the_fix_without_colour_when_piped() 
             &dns.resolver_arg(),
             "--timeout",
             "1",
+            "--skip",
+            "http.*",
         ])
         .args(["--format", "terminal", "--format"])
         .arg(format!("json={}", json_path.display()))

@@ -56,7 +56,12 @@ pub fn judge(
             Ok(false) => {
                 let mut f = base;
                 f.status = Status::Skip;
-                f.message = format!("Not applicable: `{}` is false", when.source);
+                // `messages.skip` says why in words; a template that fails falls back.
+                f.message = spec
+                    .messages
+                    .get("skip")
+                    .and_then(|t| t.render(&scope).ok())
+                    .unwrap_or_else(|| format!("Not applicable: `{}` is false", when.source));
                 return vec![f];
             }
             Err(e) => return vec![spec_error(base, e)],
@@ -99,6 +104,17 @@ pub fn judge(
 
 fn verdict(check: &SelectedCheck, mut f: Finding, scope: &Scope) -> Finding {
     let spec = &check.spec;
+    if let Some(error) = &spec.error {
+        match error.evaluate(scope) {
+            Ok(cel::Value::Null) | Ok(cel::Value::Bool(false)) => {}
+            Ok(value) => {
+                let (cause, message) = partial_failure(&to_json(&value));
+                let message = format!("Could not test {}: {message}", f.target);
+                return error_finding(f, cause, message);
+            }
+            Err(e) => return error_finding(f, Cause::CheckError, e.to_string()),
+        }
+    }
     let is = |expr: &Option<super::expr::Expr>| -> Result<bool, super::expr::EvalError> {
         expr.as_ref().map_or(Ok(false), |e| e.evaluate_bool(scope))
     };
@@ -129,6 +145,34 @@ fn verdict(check: &SelectedCheck, mut f: Finding, scope: &Scope) -> Finding {
     f
 }
 
+/// The cause and message of an `error:` value: `{cause, message, url?}` (a probe or
+/// chain error), or a bare message.
+fn partial_failure(value: &Value) -> (Cause, String) {
+    match value {
+        Value::Object(map) => {
+            let cause = map
+                .get("cause")
+                .and_then(Value::as_str)
+                .and_then(Cause::parse)
+                .unwrap_or(Cause::Network);
+            let message = match map.get("message") {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => value.to_string(),
+            };
+            // Where it happened, when the value says (a chain error names its URL).
+            match map.get("url").and_then(Value::as_str) {
+                Some(url) if !url.is_empty() && !message.contains(url) => {
+                    (cause, format!("{url}: {message}"))
+                }
+                _ => (cause, message),
+            }
+        }
+        Value::String(s) => (Cause::Network, s.clone()),
+        other => (Cause::Network, other.to_string()),
+    }
+}
+
 fn error_finding(mut f: Finding, cause: Cause, message: String) -> Finding {
     f.status = Status::Error;
     f.message = crate::text::truncate(&message, 400);
@@ -138,4 +182,98 @@ fn error_finding(mut f: Finding, cause: Cause, message: String) -> Finding {
         next_step: cause.next_step().to_string(),
     });
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::checks::spec::decode_spec;
+    use crate::config::diagnostic::SourceFile;
+    use crate::probes::PROBE_NAMES;
+
+    fn check(yaml: &str) -> SelectedCheck {
+        let spec = decode_spec(&SourceFile::new("t.yaml", yaml), "test", PROBE_NAMES)
+            .unwrap_or_else(|e| panic!("spec: {e:?}"));
+        SelectedCheck {
+            params: spec.params.clone().into_iter().collect(),
+            severity: spec.severity,
+            spec: Arc::new(spec),
+        }
+    }
+
+    const CHAINS: &str = r#"
+id: http.t
+title: T
+area: http
+target: host
+severity: low
+probe: redirects
+when: facts.redirects.http != null
+each: "[facts.redirects.http, facts.redirects.https]"
+subject: "{{ item.start }}"
+error: item.error
+fail: item.loop
+message: "{{ item.start }} ok"
+messages:
+  skip: "{{ target }} has no chains"
+remediation: r
+"#;
+
+    fn facts(v: serde_json::Value) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("redirects".into(), v);
+        m
+    }
+
+    #[test]
+    fn an_error_expression_makes_an_error_finding_with_the_cause_and_url() {
+        let c = check(CHAINS);
+        let f = facts(json!({
+            "http": {"start": "http://a.test", "loop": true, "error": null},
+            "https": {"start": "https://a.test", "loop": false,
+                      "error": {"cause": "timeout", "message": "no complete answer within 1 s",
+                                "url": "https://a.test/"}},
+        }));
+        let findings = judge(&c, "a.test", Ok(&f), &Value::Null);
+        assert_eq!(findings.len(), 2);
+        assert_eq!(findings[0].status, Status::Fail);
+        assert_eq!(findings[1].status, Status::Error);
+        assert_eq!(
+            findings[1].message,
+            "Could not test a.test: https://a.test/: no complete answer within 1 s"
+        );
+        assert_eq!(
+            findings[1].error.as_ref().map(|e| e.cause.as_str()),
+            Some("timeout")
+        );
+    }
+
+    #[test]
+    fn a_skip_message_explains_why_a_check_does_not_apply() {
+        let c = check(CHAINS);
+        let f = facts(json!({"http": null, "https": null}));
+        let findings = judge(&c, "a.test", Ok(&f), &Value::Null);
+        assert_eq!(findings[0].status, Status::Skip);
+        assert_eq!(findings[0].message, "a.test has no chains");
+    }
+
+    #[test]
+    fn an_error_value_that_is_a_bare_string_is_a_network_error() {
+        let c = check(&CHAINS.replace("error: item.error", "error: \"'broken'\""));
+        let f = facts(json!({
+            "http": {"start": "http://a.test", "loop": false},
+            "https": {"start": "https://a.test", "loop": false},
+        }));
+        let findings = judge(&c, "a.test", Ok(&f), &Value::Null);
+        assert_eq!(findings[0].status, Status::Error);
+        assert_eq!(findings[0].message, "Could not test a.test: broken");
+        assert_eq!(
+            findings[0].error.as_ref().map(|e| e.cause.as_str()),
+            Some("network")
+        );
+    }
 }

@@ -63,6 +63,10 @@ pub struct CheckSpec {
     pub when: Option<Expr>,
     pub each: Option<Expr>,
     pub subject: Option<Template>,
+    /// Partial facts: a CEL expression giving null when the facts can be judged, or
+    /// `{cause, message}` (a probe's error, such as a chain's `error`) when this part
+    /// could not be gathered; the finding is then `error`, never pass or fail.
+    pub error: Option<Expr>,
     pub fail: Option<Expr>,
     pub warn: Option<Expr>,
     pub params: BTreeMap<String, serde_json::Value>,
@@ -91,6 +95,7 @@ const SPEC_KEYS: &[&str] = &[
     "when",
     "each",
     "subject",
+    "error",
     "fail",
     "warn",
     "params",
@@ -200,6 +205,7 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str, probes: &[&str]) -> Option
     let when = f.get("when").and_then(|n| expr(d, n, "when"));
     let each = f.get("each").and_then(|n| expr(d, n, "each"));
     let subject = f.get("subject").and_then(|n| template(d, n, "subject"));
+    let error = f.get("error").and_then(|n| expr(d, n, "error"));
     let fail = f.get("fail").and_then(|n| expr(d, n, "fail"));
     let warn = f.get("warn").and_then(|n| expr(d, n, "warn"));
     if f.get("fail").is_none() && f.get("warn").is_none() {
@@ -230,9 +236,9 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str, probes: &[&str]) -> Option
     let message = required(d, &f, root, "message").and_then(|n| template(d, n, "message"));
     let mut messages = BTreeMap::new();
     if let Some(n) = f.get("messages")
-        && let Some(m) = d.mapping(n, "messages", &["pass", "warn", "fail"])
+        && let Some(m) = d.mapping(n, "messages", &["pass", "warn", "fail", "skip"])
     {
-        for status in ["pass", "warn", "fail"] {
+        for status in ["pass", "warn", "fail", "skip"] {
             if let Some(node) = m.get(status)
                 && let Some(t) = template(d, node, &format!("messages.{status}"))
             {
@@ -278,6 +284,7 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str, probes: &[&str]) -> Option
         when,
         each,
         subject,
+        error,
         fail,
         warn,
         params,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use launchready::config::{LoadOptions, load_plan};
 use launchready::engine::{self, RunOptions};
 use launchready::net::dns::{Dns, DnsSettings, parse_nameserver};
+use launchready::net::http::HttpClient;
 use launchready::net::options::NetOptions;
 use launchready::probes::ProbeContext;
 use launchready::report::{self, Detail, Format, OutputSpec};
@@ -111,14 +112,21 @@ pub fn probe_context(
     .map_err(|e| AppError::Usage(format!("{e}; give a nameserver with --resolver IP[:PORT]")))?;
     let trust = launchready::net::tls::TlsTrust::load(net.ca_file.as_deref())
         .map_err(|e| AppError::Usage(e.to_string()))?;
+    let dns = Arc::new(dns);
+    let net = Arc::new(NetOptions {
+        trust,
+        allow_private: net.allow_private,
+        connect_to: net.connect_to.clone(),
+    });
+    // Each probe gets 3 timeouts (see RunOptions); a redirect walk stops a little sooner
+    // so that its partial chain, not the probe's timeout, makes the report.
+    let http = HttpClient::new(dns.clone(), net.clone(), timeout, timeout * 5 / 2)
+        .map_err(|e| AppError::Usage(e.to_string()))?;
     Ok(ProbeContext {
-        dns: Arc::new(dns),
+        dns,
         config,
         timeout,
-        net: Arc::new(NetOptions {
-            trust,
-            allow_private: net.allow_private,
-            connect_to: net.connect_to.clone(),
-        }),
+        net,
+        http: Arc::new(http),
     })
 }

@@ -55,6 +55,26 @@ impl Cause {
         }
     }
 
+    /// The cause named by [`Cause::as_str`].
+    pub fn parse(s: &str) -> Option<Cause> {
+        const ALL: &[Cause] = &[
+            Cause::Timeout,
+            Cause::Servfail,
+            Cause::DnsRefused,
+            Cause::Nxdomain,
+            Cause::ConnectionRefused,
+            Cause::ConnectionReset,
+            Cause::Tls,
+            Cause::Protocol,
+            Cause::Network,
+            Cause::Deadline,
+            Cause::InvalidInput,
+            Cause::CheckError,
+            Cause::Internal,
+        ];
+        ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+
     /// What the user can do about it.
     pub fn next_step(self) -> &'static str {
         match self {

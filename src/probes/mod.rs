@@ -8,6 +8,8 @@ pub mod caa;
 pub mod chain_summary;
 pub mod dns;
 pub mod error;
+pub mod headers;
+pub mod redirects;
 pub mod tls;
 pub mod tls_legacy;
 
@@ -18,6 +20,7 @@ pub use error::{Cause, ProbeError};
 
 use crate::config::project::Config;
 use crate::net::dns::Dns;
+use crate::net::http::HttpClient;
 use crate::net::options::NetOptions;
 use crate::target::{Target, TargetKind};
 
@@ -30,6 +33,9 @@ pub struct ProbeContext {
     pub timeout: Duration,
     /// Trust roots, private-address policy and connection overrides.
     pub net: Arc<NetOptions>,
+    /// HTTP with the audit's DNS, trust and overrides; responses and redirect walks
+    /// are cached for the audit.
+    pub http: Arc<HttpClient>,
 }
 
 /// One entry of the registry.
@@ -61,10 +67,20 @@ pub const PROBES: &[ProbeInfo] = &[
         targets: &[TargetKind::Host, TargetKind::Domain],
         description: "whether port 443 accepts a TLS 1.0 or TLS 1.1 ClientHello",
     },
+    ProbeInfo {
+        name: "redirects",
+        targets: &[TargetKind::Host, TargetKind::Domain, TargetKind::Url],
+        description: "redirect chains hop by hop: from http:// and https:// of a host (and of www. for a domain), or from a URL",
+    },
+    ProbeInfo {
+        name: "headers",
+        targets: &[TargetKind::Host],
+        description: "HSTS and security headers of a host's HTTPS responses",
+    },
 ];
 
 /// The names of every probe, for spec validation.
-pub const PROBE_NAMES: &[&str] = &["dns", "caa", "tls", "tls_legacy"];
+pub const PROBE_NAMES: &[&str] = &["dns", "caa", "tls", "tls_legacy", "redirects", "headers"];
 
 pub fn info(name: &str) -> Option<&'static ProbeInfo> {
     PROBES.iter().find(|p| p.name == name)
@@ -81,6 +97,8 @@ pub async fn run(
         "caa" => to_json(caa::probe(&target.name, ctx).await?),
         "tls" => to_json(tls::probe(&target.name, ctx).await?),
         "tls_legacy" => to_json(tls_legacy::probe(&target.name, ctx).await?),
+        "redirects" => to_json(redirects::probe(target, ctx).await?),
+        "headers" => to_json(headers::probe(&target.name, ctx).await?),
         other => Err(ProbeError::new(
             Cause::Internal,
             format!("no probe named `{other}`"),

@@ -25,7 +25,7 @@ pub struct Report {
     pub manual: Vec<ManualEntry>,
     /// Changes since a baseline report, when one was given.
     pub diff: Option<serde_json::Value>,
-    /// What the audit did: probes run and DNS queries sent.
+    /// What the audit did: probes run, DNS queries and HTTP requests sent.
     #[serde(default)]
     pub stats: Stats,
 }
@@ -64,6 +64,12 @@ pub struct Stats {
     pub checks: u32,
     pub probes_run: u32,
     pub dns_queries: u32,
+    /// HTTP requests sent.
+    #[serde(default)]
+    pub http_requests: u32,
+    /// HTTP connections opened.
+    #[serde(default)]
+    pub http_connections: u32,
 }
 
 #[derive(

@@ -78,7 +78,7 @@ pub fn render(report: &Report, detail: Detail) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "\n{BOLD}Summary:{BOLD:#} {} passed, {} warnings, {} failed, {} errors, {} skipped, {} waived {DIM}({} ms, {} DNS queries){DIM:#}",
+        "\n{BOLD}Summary:{BOLD:#} {} passed, {} warnings, {} failed, {} errors, {} skipped, {} waived {DIM}({} ms, {} DNS queries, {} HTTP requests){DIM:#}",
         s.pass,
         s.warn,
         s.fail,
@@ -86,7 +86,8 @@ pub fn render(report: &Report, detail: Detail) -> String {
         s.skip,
         s.waived,
         report.duration_ms,
-        report.stats.dns_queries
+        report.stats.dns_queries,
+        report.stats.http_requests
     );
     out
 }

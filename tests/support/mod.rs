@@ -5,3 +5,4 @@ pub mod dns;
 pub mod nginx;
 pub mod pki;
 pub mod tls;
+pub mod web;

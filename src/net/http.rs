@@ -1,0 +1,576 @@
+//! HTTP over reqwest (rustls with the audit's trust, no automatic redirects), and the
+//! hop walker that follows redirects itself.
+//!
+//! Every name resolves through the audit's [`Dns`]; `--connect-to HOST:PORT:ADDR:PORT`
+//! overrides apply per host *and* port. reqwest's resolver hook only sees the name, not
+//! the port, so there is one reqwest client per connection port (80, 443, ...), each
+//! with a resolver that knows its port. Inside a client, reqwest keeps one pool of
+//! connections per scheme and authority, so the same host asked twice reuses its
+//! connection. When a URL names a port explicitly and an override sends that port
+//! elsewhere, hyper would put the URL's port back on the resolved address: the request
+//! then goes to the override's port with the original `Host` header, over HTTP/1.1 (so
+//! that no HTTP/2 `:authority` carries the rewritten port).
+//!
+//! Responses are cached per URL and walks per start URL for the whole audit, so the
+//! domain-level and host-level probes share their requests.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::error::Error as StdError;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{HeaderMap, LOCATION, STRICT_TRANSPORT_SECURITY};
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+use url::{Host, Url};
+
+use super::chain::{
+    Chain, ChainError, Hop, MAX_HOPS, blocked_address, cdn_hint, loop_key, resolve_location,
+};
+use super::dns::Dns;
+use super::options::NetOptions;
+use super::tls::TrustError;
+use crate::probes::{Cause, ProbeError};
+
+/// The most body bytes read from one response.
+pub const MAX_BODY: u64 = 64 * 1024;
+
+/// The longest header value kept (a CSP can be long; `frame-ancestors` may be at its end).
+const MAX_HEADER_VALUE: usize = 4096;
+
+/// Response headers recorded in each hop.
+pub const RECORDED_HEADERS: &[&str] = &[
+    "server",
+    "via",
+    "content-type",
+    "x-content-type-options",
+    "x-frame-options",
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "referrer-policy",
+    "permissions-policy",
+    "cf-ray",
+    "cf-cache-status",
+    "x-vercel-id",
+    "x-vercel-cache",
+    "x-nf-request-id",
+    "x-amz-cf-id",
+    "x-served-by",
+    "x-cache",
+    "x-fastly-request-id",
+    "fly-request-id",
+    "x-powered-by",
+];
+
+const USER_AGENT: &str = concat!("launchready/", env!("CARGO_PKG_VERSION"), " (audit)");
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpSetupError {
+    #[error("cannot set up TLS for HTTP: {0}")]
+    Tls(#[from] TrustError),
+}
+
+type Cell<T> = Arc<OnceCell<T>>;
+
+/// The audit's HTTP client: one per audit, shared by every probe.
+pub struct HttpClient {
+    dns: Arc<Dns>,
+    net: Arc<NetOptions>,
+    /// The longest one network step (a DNS lookup, a request with its body) may take.
+    timeout: Duration,
+    /// The longest one walk may take, all hops included.
+    walk_budget: Duration,
+    tls: rustls::ClientConfig,
+    tls_http1: rustls::ClientConfig,
+    clients: Mutex<BTreeMap<(u16, bool), reqwest::Client>>,
+    hops: Mutex<BTreeMap<String, Cell<Result<Hop, ChainError>>>>,
+    walks: Mutex<BTreeMap<String, Cell<Chain>>>,
+    requests: AtomicUsize,
+    connections: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("timeout", &self.timeout)
+            .field("requests", &self.requests_sent())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a URL's connection goes.
+struct Destination {
+    ips: Vec<IpAddr>,
+    /// Set by `--connect-to`.
+    overridden: Option<SocketAddr>,
+}
+
+enum Step {
+    Hop(Box<Hop>),
+    Blocked(IpAddr),
+}
+
+impl HttpClient {
+    /// `timeout` bounds each network step; a walk as a whole gets `walk_budget`.
+    pub fn new(
+        dns: Arc<Dns>,
+        net: Arc<NetOptions>,
+        timeout: Duration,
+        walk_budget: Duration,
+    ) -> Result<HttpClient, HttpSetupError> {
+        let versions = &[&rustls::version::TLS13, &rustls::version::TLS12];
+        let both = [b"h2".to_vec(), b"http/1.1".to_vec()];
+        let tls = net.trust.client_config(&both, versions)?.as_ref().clone();
+        let tls_http1 = net
+            .trust
+            .client_config(&[b"http/1.1".to_vec()], versions)?
+            .as_ref()
+            .clone();
+        Ok(HttpClient {
+            dns,
+            net,
+            timeout,
+            walk_budget,
+            tls,
+            tls_http1,
+            clients: Mutex::new(BTreeMap::new()),
+            hops: Mutex::new(BTreeMap::new()),
+            walks: Mutex::new(BTreeMap::new()),
+            requests: AtomicUsize::new(0),
+            connections: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// HTTP requests sent in this audit.
+    pub fn requests_sent(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// New connections opened in this audit (counted when a connection's address is
+    /// looked up; URLs with a literal IP address are not counted).
+    pub fn connections_opened(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Follows redirects from `start` hop by hop. Walks are memoised per start URL.
+    pub async fn walk(&self, start: &str) -> Chain {
+        let cell = {
+            let mut walks = self.walks.lock().unwrap_or_else(PoisonError::into_inner);
+            walks.entry(start.to_string()).or_default().clone()
+        };
+        cell.get_or_init(|| self.walk_uncached(start)).await.clone()
+    }
+
+    async fn walk_uncached(&self, start: &str) -> Chain {
+        let mut chain = Chain::new(start);
+        let mut url = match Url::parse(start) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+            _ => {
+                chain.error = Some(ChainError::new(
+                    start,
+                    Cause::InvalidInput,
+                    format!(
+                        "`{}` is not an http(s) URL",
+                        crate::text::truncate(start, 100)
+                    ),
+                ));
+                chain.finish();
+                return chain;
+            }
+        };
+        url.set_fragment(None);
+        let deadline = Instant::now() + self.walk_budget;
+        let mut seen = BTreeSet::new();
+        let mut previous: Option<IpAddr> = None;
+        loop {
+            if chain.hops.len() >= MAX_HOPS {
+                chain.too_many_hops = true;
+                break;
+            }
+            seen.insert(loop_key(&url));
+            let first = chain.hops.is_empty();
+            let step = async {
+                let dest = self.destination(&url).await?;
+                if !first
+                    && let Some(ip) = blocked_address(
+                        previous,
+                        &dest.ips,
+                        dest.overridden.is_some(),
+                        self.net.allow_private,
+                    )
+                {
+                    return Ok(Step::Blocked(ip));
+                }
+                self.hop(&url).await.map(|h| Step::Hop(Box::new(h)))
+            };
+            let hop = match tokio::time::timeout_at(deadline, step).await {
+                Err(_) => {
+                    chain.error = Some(ChainError::new(
+                        url.as_str(),
+                        Cause::Timeout,
+                        format!(
+                            "the redirect chain took longer than {} s",
+                            self.walk_budget.as_secs_f32()
+                        ),
+                    ));
+                    break;
+                }
+                Ok(Err(e)) => {
+                    chain.error = Some(e);
+                    break;
+                }
+                Ok(Ok(Step::Blocked(ip))) => {
+                    chain.blocked_private = true;
+                    chain.blocked_url = Some(url.to_string());
+                    chain.blocked_address = Some(ip.to_string());
+                    break;
+                }
+                Ok(Ok(Step::Hop(hop))) => hop,
+            };
+            previous = hop
+                .address
+                .as_deref()
+                .and_then(|a| a.parse::<SocketAddr>().ok())
+                .map(|a| a.ip());
+            let redirect = hop.is_redirect();
+            let next = hop.next_url.clone();
+            let location = hop.location.clone();
+            chain.hops.push(*hop);
+            if !redirect {
+                break;
+            }
+            let Some(next) = next.and_then(|n| Url::parse(&n).ok()) else {
+                match location {
+                    None => chain.missing_location = true,
+                    Some(raw) => chain.bad_location = Some(raw),
+                }
+                break;
+            };
+            if seen.contains(&loop_key(&next)) {
+                chain.looped = true;
+                break;
+            }
+            url = next;
+        }
+        chain.finish();
+        chain
+    }
+
+    /// One request, memoised per URL for the audit.
+    async fn hop(&self, url: &Url) -> Result<Hop, ChainError> {
+        let cell = {
+            let mut hops = self.hops.lock().unwrap_or_else(PoisonError::into_inner);
+            hops.entry(loop_key(url)).or_default().clone()
+        };
+        cell.get_or_init(|| self.fetch(url)).await.clone()
+    }
+
+    async fn destination(&self, url: &Url) -> Result<Destination, ChainError> {
+        let port = url.port_or_known_default().unwrap_or(80);
+        let name = match url.host() {
+            None => {
+                return Err(ChainError::new(
+                    url.as_str(),
+                    Cause::InvalidInput,
+                    "the URL has no host",
+                ));
+            }
+            Some(Host::Ipv4(ip)) => {
+                return Ok(Destination {
+                    ips: vec![IpAddr::V4(ip)],
+                    overridden: None,
+                });
+            }
+            Some(Host::Ipv6(ip)) => {
+                return Ok(Destination {
+                    ips: vec![IpAddr::V6(ip)],
+                    overridden: None,
+                });
+            }
+            Some(Host::Domain(name)) => name,
+        };
+        if let Some(addr) = self.net.override_for(name, port) {
+            return Ok(Destination {
+                ips: vec![addr.ip()],
+                overridden: Some(addr),
+            });
+        }
+        match tokio::time::timeout(self.timeout, self.dns.lookup_ips(name)).await {
+            Err(_) => Err(ChainError::new(
+                url.as_str(),
+                Cause::Timeout,
+                format!(
+                    "the DNS lookup of {name} got no answer within {} s",
+                    self.timeout.as_secs_f32()
+                ),
+            )),
+            Ok(Err(e)) => {
+                let cause = ProbeError::from(e.clone()).cause;
+                Err(ChainError::new(url.as_str(), cause, e.to_string()))
+            }
+            Ok(Ok(ips)) if ips.is_empty() => Err(ChainError::new(
+                url.as_str(),
+                Cause::Nxdomain,
+                format!("{name} has no address in DNS (NXDOMAIN, or no A/AAAA record)"),
+            )),
+            Ok(Ok(ips)) => Ok(Destination {
+                ips,
+                overridden: None,
+            }),
+        }
+    }
+
+    /// The reqwest client for connections to `port`.
+    fn client(&self, port: u16, http1_only: bool) -> Result<reqwest::Client, String> {
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = clients.get(&(port, http1_only)) {
+            return Ok(c.clone());
+        }
+        let tls = if http1_only {
+            self.tls_http1.clone()
+        } else {
+            self.tls.clone()
+        };
+        let resolver = AuditResolver {
+            dns: self.dns.clone(),
+            net: self.net.clone(),
+            port,
+            connections: self.connections.clone(),
+        };
+        let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(resolver))
+            .connect_timeout(self.timeout)
+            .user_agent(USER_AGENT)
+            .pool_idle_timeout(Some(Duration::from_secs(60)));
+        if http1_only {
+            builder = builder.http1_only();
+        }
+        let client = builder.build().map_err(|e| error_text(&e))?;
+        clients.insert((port, http1_only), client.clone());
+        Ok(client)
+    }
+
+    async fn fetch(&self, url: &Url) -> Result<Hop, ChainError> {
+        let dest = self.destination(url).await?;
+        let port = url.port_or_known_default().unwrap_or(80);
+        let mut request_url = url.clone();
+        let mut host_header = None;
+        let mut http1_only = false;
+        if let Some(addr) = dest.overridden
+            && url.port().is_some()
+            && addr.port() != port
+            && request_url.set_port(Some(addr.port())).is_ok()
+        {
+            host_header = Some(format!("{}:{port}", url.host_str().unwrap_or_default()));
+            http1_only = true;
+        }
+        let client = self.client(port, http1_only).map_err(|e| {
+            ChainError::new(
+                url.as_str(),
+                Cause::Internal,
+                format!("cannot build the HTTP client: {e}"),
+            )
+        })?;
+        let started = Instant::now();
+        let work = async {
+            let mut request = client
+                .get(request_url.clone())
+                .header(reqwest::header::ACCEPT, "text/html,*/*;q=0.8");
+            if let Some(h) = &host_header {
+                request = request.header(reqwest::header::HOST, h);
+            }
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let mut response = request.send().await.map_err(|e| classify(url, &e))?;
+            let status = response.status().as_u16();
+            let version = format!("{:?}", response.version());
+            let address = response.remote_addr().map(|a| a.to_string());
+            let headers = recorded_headers(response.headers());
+            let hsts_values: Vec<String> = response
+                .headers()
+                .get_all(STRICT_TRANSPORT_SECURITY)
+                .iter()
+                .map(|v| crate::text::truncate(&String::from_utf8_lossy(v.as_bytes()), 300))
+                .collect();
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .map(|v| v.as_bytes().to_vec());
+            let mut body_bytes = 0u64;
+            while body_bytes < MAX_BODY {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => body_bytes += chunk.len() as u64,
+                    Ok(None) => break,
+                    Err(e) => return Err(classify(url, &e)),
+                }
+            }
+            let resolved = location.as_deref().map(|raw| resolve_location(url, raw));
+            let redirect = (300..400).contains(&status);
+            let cdn = cdn_hint(&headers).map(str::to_string);
+            Ok(Hop {
+                url: url.to_string(),
+                status,
+                location: resolved.as_ref().map(|r| r.text.clone()),
+                next_url: resolved
+                    .as_ref()
+                    .filter(|_| redirect)
+                    .and_then(|r| r.next.as_ref())
+                    .map(Url::to_string),
+                location_problem: resolved
+                    .as_ref()
+                    .filter(|_| redirect)
+                    .and_then(|r| r.problem.clone()),
+                address,
+                version,
+                hsts: hsts_values.first().cloned(),
+                hsts_fields: hsts_values.len(),
+                headers,
+                cdn,
+                time_ms: 0,
+                body_bytes: body_bytes.min(MAX_BODY),
+            })
+        };
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok(Ok(mut hop)) => {
+                hop.time_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                Ok(hop)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(ChainError::new(
+                url.as_str(),
+                Cause::Timeout,
+                format!("no complete answer within {} s", self.timeout.as_secs_f32()),
+            )),
+        }
+    }
+}
+
+fn recorded_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for name in RECORDED_HEADERS {
+        let values: Vec<String> = headers
+            .get_all(*name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        if !values.is_empty() {
+            out.insert(
+                (*name).to_string(),
+                crate::text::truncate(&values.join(", "), MAX_HEADER_VALUE),
+            );
+        }
+    }
+    out
+}
+
+/// The resolver of one client: `--connect-to` for its port, else the audit's DNS.
+struct AuditResolver {
+    dns: Arc<Dns>,
+    net: Arc<NetOptions>,
+    port: u16,
+    connections: Arc<AtomicUsize>,
+}
+
+impl Resolve for AuditResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        let name = name.as_str().to_string();
+        if let Some(addr) = self.net.override_for(&name, self.port) {
+            let addrs: Addrs = Box::new(std::iter::once(addr));
+            return Box::pin(std::future::ready(Ok(addrs)));
+        }
+        let dns = self.dns.clone();
+        Box::pin(async move {
+            let ips = dns.lookup_ips(&name).await?;
+            if ips.is_empty() {
+                return Err(format!("{name} has no address in DNS").into());
+            }
+            // Port 0: hyper puts the URL's port (or the scheme's default) in.
+            let addrs: Addrs = Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0)));
+            Ok(addrs)
+        })
+    }
+}
+
+/// Classifies a reqwest error by walking its causes (rustls errors sit inside
+/// `io::Error`s, reached with `get_ref`, not `source`).
+fn classify(url: &Url, err: &reqwest::Error) -> ChainError {
+    let mut causes: Vec<Cause> = Vec::new();
+    if err.is_timeout() {
+        causes.push(Cause::Timeout);
+    }
+    let mut next: Option<&(dyn StdError + 'static)> = err.source();
+    while let Some(e) = next {
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            causes.push(Cause::Tls);
+        }
+        if let Some(h) = e.downcast_ref::<hyper::Error>() {
+            if h.is_parse() || h.is_parse_status() {
+                causes.push(Cause::Protocol);
+            } else if h.is_incomplete_message() || h.is_closed() {
+                causes.push(Cause::ConnectionReset);
+            } else if h.is_timeout() {
+                causes.push(Cause::Timeout);
+            }
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as K;
+            match io.kind() {
+                K::ConnectionRefused => causes.push(Cause::ConnectionRefused),
+                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                    causes.push(Cause::ConnectionReset)
+                }
+                K::TimedOut => causes.push(Cause::Timeout),
+                _ => {}
+            }
+            next = match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn StdError + 'static)),
+                None => e.source(),
+            };
+            continue;
+        }
+        next = e.source();
+    }
+    // The most specific cause wins.
+    let order = [
+        Cause::Tls,
+        Cause::ConnectionRefused,
+        Cause::Timeout,
+        Cause::Protocol,
+        Cause::ConnectionReset,
+    ];
+    let cause = order
+        .into_iter()
+        .find(|c| causes.contains(c))
+        .unwrap_or(Cause::Network);
+    ChainError::new(url.as_str(), cause, error_text(err))
+}
+
+/// The messages of an error and its causes, without repeats, outermost first; reqwest's
+/// own outer message (which repeats the URL) is left out when there are causes.
+fn error_text(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => e.source(),
+        };
+    }
+    if parts.len() > 1 && err.is::<reqwest::Error>() {
+        parts.remove(0);
+    }
+    parts.join(": ")
+}

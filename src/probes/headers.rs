@@ -1,0 +1,224 @@
+//! The `headers` probe: what a host's HTTPS responses tell browsers.
+//!
+//! HSTS is read from the first HTTPS response, before any redirect (browsers honour it
+//! there, and the preload list looks there). The content headers (X-Content-Type-Options,
+//! frame protection, CSP, Referrer-Policy) protect pages, so they are read from the page
+//! the HTTPS chain ends on when that page is on the same host; a host that only redirects
+//! elsewhere has no page of its own to judge. The requests are the `redirects` probe's
+//! (cached), never repeated.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::{ProbeContext, ProbeError};
+use crate::net::chain::{ChainError, Hop};
+use crate::parse::csp::directive;
+use crate::parse::hsts::{Hsts, parse_hsts};
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HeadersFacts {
+    /// The first HTTPS URL requested.
+    pub url: String,
+    /// Its status; a 3xx means the HSTS below came with a redirect.
+    pub status: u16,
+    pub hsts: HstsFacts,
+    /// The page whose content headers are judged, when the HTTPS chain ends on one on
+    /// this host.
+    pub page: Option<PageHeaders>,
+    /// Why the page could not be reached (the chain failed before it).
+    pub page_error: Option<ChainError>,
+    /// Where the HTTPS chain went instead, when it left this host.
+    pub leaves_to: Option<String>,
+    pub cdn: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HstsFacts {
+    pub present: bool,
+    /// The first Strict-Transport-Security value (browsers read only that one).
+    pub value: Option<String>,
+    /// How many Strict-Transport-Security fields the response had.
+    pub fields: usize,
+    #[serde(flatten)]
+    pub policy: Hsts,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PageHeaders {
+    pub url: String,
+    pub status: u16,
+    pub x_content_type_options: Option<String>,
+    /// `X-Content-Type-Options: nosniff`.
+    pub nosniff: bool,
+    pub x_frame_options: Option<String>,
+    /// The `frame-ancestors` directive of the enforced CSP.
+    pub frame_ancestors: Option<String>,
+    /// X-Frame-Options DENY/SAMEORIGIN, or a CSP `frame-ancestors`.
+    pub frame_protection: bool,
+    /// An enforced Content-Security-Policy is present.
+    pub csp: bool,
+    /// Only a report-only policy (it protects nothing).
+    pub csp_report_only: bool,
+    pub referrer_policy: Option<String>,
+    /// The headers that are missing, by name.
+    pub missing: Vec<String>,
+}
+
+pub async fn probe(host: &str, ctx: &ProbeContext) -> Result<HeadersFacts, ProbeError> {
+    let host = crate::net::dns::normalise(host);
+    let chain = ctx.http.walk(&format!("https://{host}")).await;
+    let Some(first) = chain.hops.first() else {
+        return Err(match &chain.error {
+            Some(e) => ProbeError::new(e.cause, e.describe()),
+            None => ProbeError::new(
+                super::Cause::Internal,
+                "the HTTPS chain has neither a response nor an error",
+            ),
+        });
+    };
+    let policy = first.hsts.as_deref().map(parse_hsts).unwrap_or_default();
+    let same_host = |h: &Hop| {
+        url::Url::parse(&h.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .is_some_and(|h| h == host)
+    };
+    let last = chain
+        .hops
+        .last()
+        .filter(|h| !h.is_redirect() && same_host(h));
+    let left = chain
+        .hops
+        .iter()
+        .find(|h| !same_host(h))
+        .map(|h| h.url.clone());
+    Ok(HeadersFacts {
+        url: first.url.clone(),
+        status: first.status,
+        hsts: HstsFacts {
+            present: first.hsts.is_some(),
+            value: first.hsts.clone(),
+            fields: first.hsts_fields,
+            policy,
+        },
+        page: last.map(page_headers),
+        page_error: match (&last, &left) {
+            (None, None) => chain.error.clone(),
+            _ => None,
+        },
+        leaves_to: left,
+        cdn: first.cdn.clone(),
+    })
+}
+
+fn page_headers(hop: &Hop) -> PageHeaders {
+    let get = |name: &str| hop.headers.get(name).cloned();
+    let xcto = get("x-content-type-options");
+    let nosniff = xcto
+        .as_deref()
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("nosniff"));
+    let xfo = get("x-frame-options");
+    let csp = get("content-security-policy");
+    let frame_ancestors = csp.as_deref().and_then(|p| directive(p, "frame-ancestors"));
+    let xfo_ok = xfo.as_deref().is_some_and(|v| {
+        let v = v.trim();
+        v.eq_ignore_ascii_case("deny") || v.eq_ignore_ascii_case("sameorigin")
+    });
+    let frame_protection = xfo_ok || frame_ancestors.is_some();
+    let referrer_policy = get("referrer-policy");
+    let mut missing = Vec::new();
+    if !nosniff {
+        missing.push("X-Content-Type-Options: nosniff".to_string());
+    }
+    if !frame_protection {
+        missing.push("frame protection (X-Frame-Options or CSP frame-ancestors)".to_string());
+    }
+    if csp.is_none() {
+        missing.push("Content-Security-Policy".to_string());
+    }
+    if referrer_policy.is_none() {
+        missing.push("Referrer-Policy".to_string());
+    }
+    PageHeaders {
+        url: hop.url.clone(),
+        status: hop.status,
+        x_content_type_options: xcto,
+        nosniff,
+        x_frame_options: xfo,
+        frame_ancestors,
+        frame_protection,
+        csp: csp.is_some(),
+        csp_report_only: csp.is_none()
+            && hop
+                .headers
+                .contains_key("content-security-policy-report-only"),
+        referrer_policy,
+        missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn hop(headers: &[(&str, &str)]) -> Hop {
+        Hop {
+            url: "https://a.test/".into(),
+            status: 200,
+            location: None,
+            next_url: None,
+            location_problem: None,
+            address: None,
+            version: "HTTP/1.1".into(),
+            hsts: None,
+            hsts_fields: 0,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+            cdn: None,
+            time_ms: 0,
+            body_bytes: 0,
+        }
+    }
+
+    #[test]
+    fn frame_protection_comes_from_xfo_or_csp_frame_ancestors() {
+        let p = page_headers(&hop(&[(
+            "content-security-policy",
+            "default-src 'self'; frame-ancestors 'none'",
+        )]));
+        assert!(p.frame_protection && p.csp);
+        assert_eq!(p.frame_ancestors.as_deref(), Some("'none'"));
+        assert_eq!(
+            p.missing,
+            ["X-Content-Type-Options: nosniff", "Referrer-Policy"]
+        );
+        let p = page_headers(&hop(&[("x-frame-options", "ALLOW-FROM https://x.test")]));
+        assert!(!p.frame_protection);
+        let p = page_headers(&hop(&[("x-frame-options", "sameorigin")]));
+        assert!(p.frame_protection);
+    }
+
+    #[test]
+    fn a_report_only_csp_is_not_a_csp() {
+        let p = page_headers(&hop(&[(
+            "content-security-policy-report-only",
+            "default-src 'self'",
+        )]));
+        assert!(!p.csp && p.csp_report_only);
+        assert!(p.missing.iter().any(|m| m == "Content-Security-Policy"));
+    }
+
+    #[test]
+    fn facts_have_a_json_schema() {
+        let schema = schemars::schema_for!(HeadersFacts);
+        let text = serde_json::to_string(&schema).unwrap_or_default();
+        assert!(text.contains("include_subdomains"), "{text}");
+        let schema = schemars::schema_for!(super::super::redirects::RedirectFacts);
+        let text = serde_json::to_string(&schema).unwrap_or_default();
+        assert!(text.contains("first_hop_https"), "{text}");
+    }
+}

@@ -1,0 +1,546 @@
+//! HTTP probes and checks end to end through the built binary: HTTP and HTTPS servers on
+//! loopback ports reached with `--connect-to`, names served by the test DNS server, the
+//! test root given with `--ca-file`. No socket leaves 127.0.0.1.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use support::dns::{TestDns, Zone};
+use support::web::{Reply, Site, WebServer};
+
+/// Every host the site serves (all get DNS records and `--connect-to` overrides).
+const HOSTS: &[&str] = &[
+    "good.test",
+    "www.good.test",
+    "loop.test",
+    "long.test",
+    "three.test",
+    "noloc.test",
+    "rel.test",
+    "space.test",
+    "down.test",
+    "plain.test",
+    "split.test",
+    "www.split.test",
+    "slow.test",
+    "cb.test",
+    "badtls.test",
+];
+
+fn site() -> Site {
+    let mut site = Site::new()
+        // A correctly configured domain: http → https in one 301, www → apex.
+        .route(
+            "http://good.test/",
+            Reply::redirect(301, "https://good.test/"),
+        )
+        .route("https://good.test/", Reply::ok().secured())
+        .route(
+            "http://www.good.test/",
+            Reply::redirect(301, "https://good.test/"),
+        )
+        .route(
+            "https://www.good.test/",
+            Reply::redirect(301, "https://good.test/").secured(),
+        )
+        // A loop: / → /a → /, behind Cloudflare.
+        .route(
+            "http://loop.test/",
+            Reply::redirect(301, "https://loop.test/").header("server", "cloudflare"),
+        )
+        .route(
+            "https://loop.test/",
+            Reply::redirect(302, "https://loop.test/a").header("cf-ray", "8a1b2c3d4e5f-CDG"),
+        )
+        .route(
+            "https://loop.test/a",
+            Reply::redirect(302, "https://loop.test/").header("cf-ray", "8a1b2c3d4e60-CDG"),
+        )
+        // Three redirects (a warning) and none without Location.
+        .route("https://three.test/", Reply::redirect(302, "/1"))
+        .route("https://three.test/1", Reply::redirect(302, "/2"))
+        .route("https://three.test/2", Reply::redirect(302, "/3"))
+        .route("https://three.test/3", Reply::ok())
+        .route("https://noloc.test/", Reply::status(302))
+        // Relative Location.
+        .route("https://rel.test/", Reply::redirect(302, "/home"))
+        .route("https://rel.test/home", Reply::ok())
+        // A Location with a space, then one with bytes that are not UTF-8.
+        .route("https://space.test/", Reply::redirect(302, "/a b"))
+        .route(
+            "https://space.test/a%20b",
+            Reply::redirect(302, b"/caf\xff"),
+        )
+        .route("https://space.test/caf%FF", Reply::ok())
+        // HTTPS → HTTP.
+        .route(
+            "https://down.test/",
+            Reply::redirect(302, "http://down.test/plain"),
+        )
+        .route("http://down.test/plain", Reply::ok())
+        // HTTP that never redirects.
+        .route("http://plain.test/", Reply::ok())
+        .route("https://plain.test/", Reply::ok().secured())
+        // Apex and www serving separately.
+        .route("https://split.test/", Reply::ok())
+        .route("https://www.split.test/", Reply::ok())
+        // A body that trickles in.
+        .route(
+            "https://slow.test/",
+            Reply::ok().trickle(Duration::from_millis(200)),
+        )
+        // Callback URLs.
+        .route("https://cb.test/callback", Reply::redirect(302, "/login"))
+        .route("https://cb.test/login", Reply::ok())
+        .route("https://cb.test/gone", Reply::status(404))
+        .route(
+            "https://cb.test/insecure",
+            Reply::redirect(302, "http://cb.test/x"),
+        )
+        .route("http://cb.test/x", Reply::ok())
+        .route("https://badtls.test/cb", Reply::ok());
+    // Six redirects.
+    for i in 0..6 {
+        let from = if i == 0 {
+            "https://long.test/".to_string()
+        } else {
+            format!("https://long.test/{i}")
+        };
+        site = site.route(&from, Reply::redirect(301, format!("/{}", i + 1)));
+    }
+    site.route("https://long.test/6", Reply::ok())
+}
+
+fn zone() -> Zone {
+    let mut text = String::new();
+    for host in HOSTS {
+        let label = host.trim_end_matches(".test");
+        text.push_str(&format!("{label} A 127.0.0.1\n{label} AAAA ::1\n"));
+    }
+    text.push_str("good CAA 0 issue \"letsencrypt.org\"\n");
+    Zone::new("test.", &text)
+}
+
+struct World {
+    dns: TestDns,
+    web: WebServer,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn start() -> World {
+        let tls_names: Vec<&str> = HOSTS
+            .iter()
+            .copied()
+            .filter(|h| *h != "badtls.test")
+            .collect();
+        World {
+            dns: TestDns::start(vec![zone()]),
+            web: WebServer::start(site(), &tls_names),
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// Runs an audit with `config` as launchready.yaml: the JSON report, the terminal
+    /// text, the exit code and how long it took.
+    fn audit(&self, config: &str, extra: &[&str]) -> Audit {
+        std::fs::write(self.dir.path().join("launchready.yaml"), config).expect("config");
+        let json = self.dir.path().join("report.json");
+        let _ = std::fs::remove_file(&json);
+        let mut cmd = Command::cargo_bin("launchready").expect("binary built");
+        cmd.env_clear()
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path())
+            .timeout(Duration::from_secs(60))
+            .args(["audit", "--resolver", &self.dns.resolver_arg()])
+            .arg("--ca-file")
+            .arg(self.web.ca_file())
+            .args(self.web.connect_args(HOSTS))
+            .args(["--format", "terminal", "--format"])
+            .arg(format!("json={}", json.display()))
+            .args(extra);
+        let started = Instant::now();
+        let output = cmd.output().expect("ran");
+        let elapsed = started.elapsed();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        if std::env::var_os("SHOW_REPORT").is_some() {
+            eprintln!("{text}");
+        }
+        let report: Value = std::fs::read_to_string(&json)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no JSON report; stdout:\n{text}\nstderr:\n{}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            });
+        Audit {
+            code: output.status.code().unwrap_or(-1),
+            report,
+            text,
+            elapsed,
+        }
+    }
+}
+
+struct Audit {
+    code: i32,
+    report: Value,
+    text: String,
+    elapsed: Duration,
+}
+
+impl Audit {
+    fn findings(&self) -> &Vec<Value> {
+        self.report["findings"].as_array().expect("findings")
+    }
+
+    fn find(&self, check: &str, target: &str, subject: Option<&str>) -> &Value {
+        self.findings()
+            .iter()
+            .find(|f| {
+                f["check"] == check
+                    && f["target"] == target
+                    && subject.is_none_or(|s| f["subject"] == s)
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {check} finding for {target} {subject:?} in {:#}",
+                    self.report["findings"]
+                )
+            })
+    }
+
+    fn status(&self, check: &str, target: &str, subject: Option<&str>) -> String {
+        self.find(check, target, subject)["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn message(&self, check: &str, target: &str, subject: Option<&str>) -> String {
+        self.find(check, target, subject)["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+#[test]
+fn a_correctly_configured_domain_gets_no_fail_and_no_warn() {
+    let world = World::start();
+    let audit = world.audit("domains: [good.test]\n", &[]);
+    for f in audit.findings() {
+        let skipped_redirect_host =
+            f["check"] == "http.security-headers" && f["target"] == "www.good.test";
+        if !skipped_redirect_host {
+            assert_eq!(f["status"], "pass", "{f:#}\n{}", audit.text);
+        }
+    }
+    let checks: Vec<&str> = audit
+        .findings()
+        .iter()
+        .filter_map(|f| f["check"].as_str())
+        .filter(|c| c.starts_with("http."))
+        .collect();
+    for id in [
+        "http.https-redirect",
+        "http.redirect-chain",
+        "http.redirect-downgrade",
+        "http.canonical-host",
+        "http.hsts",
+    ] {
+        assert!(checks.contains(&id), "{id} ran: {checks:?}");
+    }
+    // The www host only redirects: its content headers are judged on good.test.
+    assert_eq!(
+        audit.status("http.security-headers", "good.test", None),
+        "pass"
+    );
+    assert_eq!(
+        audit.status("http.security-headers", "www.good.test", None),
+        "skip"
+    );
+    assert_eq!(
+        audit.message("http.security-headers", "www.good.test", None),
+        "www.good.test redirects to https://good.test/: the page is judged on its own host"
+    );
+    assert_eq!(audit.code, 0, "{}", audit.text);
+    assert!(
+        audit
+            .text
+            .contains("http://good.test -301-> https://good.test/ -200"),
+        "{}",
+        audit.text
+    );
+    assert!(
+        audit
+            .text
+            .contains("http://www.good.test -301-> https://good.test/ -200"),
+        "{}",
+        audit.text
+    );
+    let hsts = audit.message("http.hsts", "good.test", None);
+    assert!(
+        hsts.contains("max-age=31536000; includeSubDomains"),
+        "{hsts}"
+    );
+
+    // Every request is made once per audit, however many checks read it: the four
+    // start URLs and https://www.good.test/ (https://good.test/ is shared).
+    let stats = &audit.report["stats"];
+    eprintln!(
+        "audit of good.test + www (default profile): {} HTTP requests, {} connections (server saw {} requests on {} connections)",
+        stats["http_requests"],
+        stats["http_connections"],
+        world.web.requests(),
+        world.web.connections()
+    );
+    assert_eq!(stats["http_requests"], world.web.requests());
+    assert_eq!(world.web.requests(), 4);
+    assert_eq!(stats["http_connections"], 4);
+    // The server also sees the TLS probes: per host one full handshake (TLS 1.3 was
+    // negotiated, so no second one) and two legacy ClientHellos (TLS 1.0, 1.1).
+    assert_eq!(world.web.connections(), 4 + 2 * 3);
+}
+
+#[test]
+fn loops_long_chains_and_bad_locations_are_judged_per_chain() {
+    let world = World::start();
+    let audit = world.audit(
+        "hosts: [loop.test, long.test, three.test, noloc.test, rel.test, space.test]\n",
+        &["--only", "http.redirect-chain"],
+    );
+    let check = "http.redirect-chain";
+
+    assert_eq!(
+        audit.status(check, "loop.test", Some("https://loop.test")),
+        "fail"
+    );
+    let m = audit.message(check, "loop.test", Some("https://loop.test"));
+    assert!(m.starts_with("Redirect loop"), "{m}");
+    assert!(
+        m.contains("https://loop.test -302-> https://loop.test/a -302-> https://loop.test/ (loop)"),
+        "{m}"
+    );
+    let loop_finding = audit.find(check, "loop.test", Some("https://loop.test"));
+    assert_eq!(loop_finding["evidence"]["cdn"][0], "cloudflare");
+    assert!(
+        loop_finding["remediation"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Full (strict)")
+    );
+    // The http chain joins the loop too.
+    assert_eq!(
+        audit.status(check, "loop.test", Some("http://loop.test")),
+        "fail"
+    );
+
+    assert_eq!(
+        audit.status(check, "long.test", Some("https://long.test")),
+        "fail"
+    );
+    let m = audit.message(check, "long.test", Some("https://long.test"));
+    assert!(m.starts_with("6 redirects (at most 3)"), "{m}");
+    assert!(m.ends_with("https://long.test/6 -200"), "{m}");
+
+    assert_eq!(
+        audit.status(check, "three.test", Some("https://three.test")),
+        "warn"
+    );
+
+    assert_eq!(
+        audit.status(check, "noloc.test", Some("https://noloc.test")),
+        "fail"
+    );
+    let m = audit.message(check, "noloc.test", Some("https://noloc.test"));
+    assert!(m.contains("without a Location"), "{m}");
+    assert!(m.contains("https://noloc.test -302 (no Location)"), "{m}");
+
+    assert_eq!(
+        audit.status(check, "rel.test", Some("https://rel.test")),
+        "pass"
+    );
+    assert_eq!(
+        audit.message(check, "rel.test", Some("https://rel.test")),
+        "https://rel.test -302-> https://rel.test/home -200"
+    );
+
+    let space = audit.find(check, "space.test", Some("https://space.test"));
+    assert_eq!(space["status"], "warn", "{space:#}");
+    let m = space["message"].as_str().unwrap_or_default();
+    assert!(m.contains("spaces"), "{m}");
+    assert!(
+        m.contains("https://space.test/a%20b -302-> https://space.test/caf%FF -200"),
+        "{m}"
+    );
+    // A host with nothing on plain HTTP (404 here): the http chain ends in 404.
+    assert_eq!(
+        audit.status(check, "rel.test", Some("http://rel.test")),
+        "fail"
+    );
+    assert_eq!(audit.code, 1);
+}
+
+#[test]
+fn plain_http_and_downgrades_fail() {
+    let world = World::start();
+    let audit = world.audit(
+        "hosts: [plain.test, down.test, good.test]\n",
+        &["--only", "http.https-redirect,http.redirect-downgrade"],
+    );
+    assert_eq!(
+        audit.status("http.https-redirect", "plain.test", None),
+        "fail"
+    );
+    let m = audit.message("http.https-redirect", "plain.test", None);
+    assert!(m.contains("does not redirect to HTTPS"), "{m}");
+    assert!(m.ends_with("http://plain.test -200"), "{m}");
+    assert_eq!(
+        audit.status("http.https-redirect", "good.test", None),
+        "pass"
+    );
+
+    assert_eq!(
+        audit.status(
+            "http.redirect-downgrade",
+            "down.test",
+            Some("https://down.test")
+        ),
+        "fail"
+    );
+    let m = audit.message(
+        "http.redirect-downgrade",
+        "down.test",
+        Some("https://down.test"),
+    );
+    assert!(
+        m.contains("https://down.test -302-> http://down.test/plain -200"),
+        "{m}"
+    );
+    assert_eq!(
+        audit.status(
+            "http.redirect-downgrade",
+            "good.test",
+            Some("http://good.test")
+        ),
+        "pass"
+    );
+}
+
+#[test]
+fn apex_and_www_ending_at_different_urls_fail_canonical_host() {
+    let world = World::start();
+    let audit = world.audit(
+        "domains: [split.test, good.test]\n",
+        &["--only", "http.canonical-host"],
+    );
+    assert_eq!(
+        audit.status("http.canonical-host", "split.test", None),
+        "fail"
+    );
+    let m = audit.message("http.canonical-host", "split.test", None);
+    assert!(m.contains("https://split.test/"), "{m}");
+    assert!(m.contains("https://www.split.test/"), "{m}");
+    assert_eq!(
+        audit.status("http.canonical-host", "good.test", None),
+        "pass"
+    );
+}
+
+#[test]
+fn a_trickling_server_is_an_error_at_the_timeout_not_a_pass() {
+    let world = World::start();
+    let audit = world.audit(
+        "hosts: [slow.test]\n",
+        &["--timeout", "1", "--only", "http.hsts,http.redirect-chain"],
+    );
+    assert!(
+        audit.elapsed < Duration::from_secs(20),
+        "took {:?}",
+        audit.elapsed
+    );
+    let hsts = audit.find("http.hsts", "slow.test", None);
+    assert_eq!(hsts["status"], "error", "{hsts:#}");
+    assert_eq!(hsts["error"]["cause"], "timeout", "{hsts:#}");
+    let chain = audit.find(
+        "http.redirect-chain",
+        "slow.test",
+        Some("https://slow.test"),
+    );
+    assert_eq!(chain["status"], "error", "{chain:#}");
+    assert_eq!(chain["error"]["cause"], "timeout", "{chain:#}");
+    assert_eq!(audit.report["summary"]["pass"], 0, "{:#}", audit.report);
+    assert_eq!(audit.code, 1);
+}
+
+#[test]
+fn callback_urls_end_on_an_expected_status_over_https_only() {
+    let world = World::start();
+    let audit = world.audit(
+        r#"urls:
+  - url: https://cb.test/callback
+    expect: [200, 302]
+  - https://cb.test/login
+  - https://cb.test/gone
+  - https://cb.test/insecure
+  - https://badtls.test/cb
+  - https://missing.test/cb
+"#,
+        &["--only", "http.callback-urls"],
+    );
+    let check = "http.callback-urls";
+    assert_eq!(
+        audit.status(check, "https://cb.test/callback", None),
+        "pass"
+    );
+    assert_eq!(
+        audit.message(check, "https://cb.test/callback", None),
+        "https://cb.test/callback -302-> https://cb.test/login -200"
+    );
+    assert_eq!(audit.status(check, "https://cb.test/login", None), "pass");
+
+    assert_eq!(audit.status(check, "https://cb.test/gone", None), "fail");
+    let m = audit.message(check, "https://cb.test/gone", None);
+    assert!(m.starts_with("Ends with 404, expected 2xx"), "{m}");
+
+    assert_eq!(
+        audit.status(check, "https://cb.test/insecure", None),
+        "fail"
+    );
+    let m = audit.message(check, "https://cb.test/insecure", None);
+    assert!(m.starts_with("Goes over plain HTTP"), "{m}");
+
+    assert_eq!(audit.status(check, "https://badtls.test/cb", None), "fail");
+    let m = audit.message(check, "https://badtls.test/cb", None);
+    assert!(m.starts_with("Fails (tls)"), "{m}");
+
+    assert_eq!(audit.status(check, "https://missing.test/cb", None), "fail");
+    let m = audit.message(check, "https://missing.test/cb", None);
+    assert!(m.starts_with("Fails (nxdomain)"), "{m}");
+    assert_eq!(audit.code, 1);
+}
+
+#[test]
+fn a_chain_on_one_host_reuses_its_connection() {
+    let world = World::start();
+    let audit = world.audit("hosts: [long.test]\n", &["--only", "http.redirect-chain"]);
+    // http://long.test/ (404), then https://long.test/ and six redirects on the same host.
+    assert_eq!(world.web.requests(), 8);
+    assert_eq!(audit.report["stats"]["http_requests"], 8);
+    eprintln!(
+        "long.test: {} requests on {} connections",
+        world.web.requests(),
+        world.web.connections()
+    );
+    assert_eq!(
+        world.web.connections(),
+        2,
+        "one connection per scheme and host"
+    );
+}
