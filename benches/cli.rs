@@ -1,7 +1,8 @@
 //! The benchmark harness: wall time of whole commands, as a user sees them.
 //! `cargo bench --bench cli` prints the median (and min/max) of N runs of:
 //! `launchready checks`, and an audit of one domain served by an in-process DNS server
-//! on loopback, plus what that audit did (probes run, DNS queries sent).
+//! on loopback, plus what that audit did (probes run, DNS queries sent); then the same
+//! with every check of the default profile against in-process HTTP/HTTPS servers.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -10,6 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::dns::{TestDns, Zone};
+use support::web::{Reply, Site, WebServer};
 
 const RUNS: usize = 15;
 
@@ -83,5 +85,73 @@ fn main() {
         report["stats"]["probes_run"],
         report["stats"]["dns_queries"],
         report["findings"].as_array().map_or(0, Vec::len)
+    );
+
+    full_profile(bin);
+}
+
+/// A correctly configured domain served on loopback: http → https, www → apex, HSTS and
+/// security headers, a certificate from a test root; every check of the default profile.
+fn full_profile(bin: &str) {
+    let site = Site::new()
+        .route(
+            "http://good.test/",
+            Reply::redirect(301, "https://good.test/"),
+        )
+        .route("https://good.test/", Reply::ok().secured())
+        .route(
+            "http://www.good.test/",
+            Reply::redirect(301, "https://good.test/"),
+        )
+        .route(
+            "https://www.good.test/",
+            Reply::redirect(301, "https://good.test/").secured(),
+        );
+    let hosts = ["good.test", "www.good.test"];
+    let web = WebServer::start(site, &hosts);
+    let dns = TestDns::start(vec![Zone::new(
+        "good.test.",
+        r#"
+        @   A     127.0.0.1
+        @   AAAA  ::1
+        @   CAA   0 issue "letsencrypt.org"
+        www A     127.0.0.1
+        www AAAA  ::1
+        "#,
+    )]);
+    let resolver = dns.resolver_arg();
+    let ca = web.ca_file().display().to_string();
+    let connect = web.connect_args(&hosts);
+    let audit = || {
+        let mut c = Command::new(bin);
+        c.args([
+            "audit",
+            "good.test",
+            "--resolver",
+            &resolver,
+            "--ca-file",
+            &ca,
+        ])
+        .args(&connect)
+        .args(["--format", "json", "--timeout", "2"])
+        .env("NO_COLOR", "1");
+        c
+    };
+    time_runs("launchready audit (local domain, default)", audit);
+    let out = audit().output().expect("audit runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    println!(
+        "one audit of good.test (default profile): {} checks, {} probes, {} DNS queries, {} HTTP requests on {} connections, summary {}",
+        report["stats"]["checks"],
+        report["stats"]["probes_run"],
+        report["stats"]["dns_queries"],
+        report["stats"]["http_requests"],
+        report["stats"]["http_connections"],
+        report["summary"]
+    );
+    println!(
+        "TCP connections the web server saw in all runs: {}, for {} audits",
+        web.connections(),
+        RUNS + 1
     );
 }
