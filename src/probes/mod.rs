@@ -5,6 +5,8 @@
 pub mod caa;
 pub mod dns;
 pub mod error;
+pub mod lookup;
+pub mod spf;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,10 +48,15 @@ pub const PROBES: &[ProbeInfo] = &[
         targets: &[TargetKind::Domain, TargetKind::Host],
         description: "the CAA record set that applies to a name (RFC 8659 tree climbing), parsed",
     },
+    ProbeInfo {
+        name: "spf",
+        targets: &[TargetKind::Domain],
+        description: "the SPF record, parsed, its include/redirect tree walked and its DNS lookups counted (RFC 7208)",
+    },
 ];
 
 /// The names of every probe, for spec validation.
-pub const PROBE_NAMES: &[&str] = &["dns", "caa"];
+pub const PROBE_NAMES: &[&str] = &["dns", "caa", "spf"];
 
 pub fn info(name: &str) -> Option<&'static ProbeInfo> {
     PROBES.iter().find(|p| p.name == name)
@@ -64,6 +71,7 @@ pub async fn run(
     match name {
         "dns" => to_json(dns::probe(&target.name, ctx).await?),
         "caa" => to_json(caa::probe(&target.name, ctx).await?),
+        "spf" => to_json(spf::probe(&target.name, ctx).await?),
         other => Err(ProbeError::new(
             Cause::Internal,
             format!("no probe named `{other}`"),
