@@ -3,9 +3,14 @@
 //! one list of probes; a check spec names the probes it reads.
 
 pub mod caa;
+pub mod dkim;
+pub mod dmarc;
 pub mod dns;
 pub mod error;
 pub mod lookup;
+pub mod mta_sts;
+pub mod mx;
+pub mod org_domain;
 pub mod spf;
 
 use std::sync::Arc;
@@ -53,10 +58,30 @@ pub const PROBES: &[ProbeInfo] = &[
         targets: &[TargetKind::Domain],
         description: "the SPF record, parsed, its include/redirect tree walked and its DNS lookups counted (RFC 7208)",
     },
+    ProbeInfo {
+        name: "dkim",
+        targets: &[TargetKind::Domain],
+        description: "DKIM key records under the configured (or well-known provider) selectors, parsed and measured (RFC 6376)",
+    },
+    ProbeInfo {
+        name: "dmarc",
+        targets: &[TargetKind::Domain],
+        description: "the DMARC policy that applies (organisational domain fallback), parsed, and the authorisation of external report addresses (RFC 7489)",
+    },
+    ProbeInfo {
+        name: "mx",
+        targets: &[TargetKind::Domain],
+        description: "MX records, null MX (RFC 7505), and whether each exchange resolves, is a CNAME or an IP address",
+    },
+    ProbeInfo {
+        name: "mta_sts",
+        targets: &[TargetKind::Domain],
+        description: "the MTA-STS record (RFC 8461), the TLS-RPT record (RFC 8460) and the MX hosts a policy must cover",
+    },
 ];
 
 /// The names of every probe, for spec validation.
-pub const PROBE_NAMES: &[&str] = &["dns", "caa", "spf"];
+pub const PROBE_NAMES: &[&str] = &["dns", "caa", "spf", "dkim", "dmarc", "mx", "mta_sts"];
 
 pub fn info(name: &str) -> Option<&'static ProbeInfo> {
     PROBES.iter().find(|p| p.name == name)
@@ -72,6 +97,10 @@ pub async fn run(
         "dns" => to_json(dns::probe(&target.name, ctx).await?),
         "caa" => to_json(caa::probe(&target.name, ctx).await?),
         "spf" => to_json(spf::probe(&target.name, ctx).await?),
+        "dkim" => to_json(dkim::probe(&target.name, ctx).await?),
+        "dmarc" => to_json(dmarc::probe(&target.name, ctx).await?),
+        "mx" => to_json(mx::probe(&target.name, ctx).await?),
+        "mta_sts" => to_json(mta_sts::probe(&target.name, ctx).await?),
         other => Err(ProbeError::new(
             Cause::Internal,
             format!("no probe named `{other}`"),

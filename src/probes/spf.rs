@@ -212,7 +212,7 @@ pub async fn facts<R: Resolver>(
 
 /// `v=spf1 -all`: nothing before `-all` authorises a sender: the record of a domain that
 /// sends no mail (RFC 7505 §4.3 pairs it with a null MX).
-fn is_reject_all(record: &SpfRecord) -> bool {
+pub fn is_reject_all(record: &SpfRecord) -> bool {
     let mut directives = record.terms.iter().filter_map(|t| match &t.kind {
         SpfTermKind::Directive {
             qualifier,
