@@ -69,10 +69,14 @@ pub struct SpfFacts {
     pub void_lookups: usize,
     pub lookup_limit: usize,
     pub void_lookup_limit: usize,
-    /// The counts are lower bounds: a lookup failed, a macro was not expanded, or a bound
-    /// stopped the walk.
+    /// The counts are lower bounds: a lookup failed, an include or redirect with macros
+    /// could not be followed, or a bound stopped the walk.
     pub lookups_at_least: bool,
     pub ptr_used: bool,
+    /// The records (domains) of the tree that use `ptr`.
+    pub ptr_domains: Vec<String>,
+    /// The terms whose lookup was void (NXDOMAIN or no data), as written.
+    pub void_terms: Vec<String>,
     /// The include that costs the most lookups (itself and everything below it).
     pub heaviest_include: Option<IncludeWeight>,
     /// Problems below the top record that make receivers return permerror.
@@ -132,6 +136,8 @@ pub async fn facts<R: Resolver>(
         void_lookup_limit: VOID_LOOKUP_LIMIT,
         lookups_at_least: false,
         ptr_used: false,
+        ptr_domains: Vec::new(),
+        void_terms: Vec::new(),
         heaviest_include: None,
         permerrors: Vec::new(),
         lookup_failures: Vec::new(),
@@ -187,8 +193,10 @@ pub async fn facts<R: Resolver>(
     facts.lookups = w.lookups;
     facts.void_lookups = w.void_lookups;
     facts.ptr_used = w.ptr_used;
+    facts.ptr_domains = w.ptr_domains;
+    facts.void_terms = w.void_terms;
     facts.heaviest_include = w.heaviest_include;
-    facts.lookups_at_least = w.truncated || !w.lookup_failures.is_empty() || !w.macros.is_empty();
+    facts.lookups_at_least = w.truncated || !w.lookup_failures.is_empty() || w.macro_subtrees > 0;
     facts.permerrors = w.permerrors;
     facts.lookup_failures = w.lookup_failures;
     facts.macros = w.macros;

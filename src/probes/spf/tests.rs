@@ -105,6 +105,7 @@ async fn void_lookups_are_terms_whose_answer_is_nxdomain_or_no_data() {
     let f = run(&dns, "void.test").await;
     assert_eq!(f.lookups, 5);
     assert_eq!(f.void_lookups, 4);
+    assert_eq!(f.void_terms.len(), 4);
     let tree = f.tree.expect("tree");
     let voids: Vec<&str> = tree
         .terms
@@ -225,7 +226,7 @@ async fn macros_are_counted_not_followed_and_make_the_count_a_lower_bound() {
     let f = run(&dns, "macro.test").await;
     assert_eq!(f.lookups, 2);
     assert_eq!(f.macros.len(), 2);
-    assert!(f.lookups_at_least);
+    assert!(f.lookups_at_least, "the include's subtree is unknown");
     assert_eq!(f.records_fetched, 1);
     assert_eq!(
         dns.asked().len(),
@@ -240,6 +241,7 @@ async fn ptr_is_counted_and_flagged() {
     let dns = FakeDns::new().txt("ptr.test", &["v=spf1 ptr ptr:other.test -all"]);
     let f = run(&dns, "ptr.test").await;
     assert!(f.ptr_used);
+    assert_eq!(f.ptr_domains, ["ptr.test"]);
     assert_eq!(f.lookups, 2);
     let tree = f.tree.expect("tree");
     assert_eq!(tree.terms[0].outcome, Some(Outcome::NotQueried));

@@ -218,6 +218,12 @@ pub struct SpfWalk {
     pub lookup_failures: Vec<Problem>,
     /// Terms with macros: counted, not followed.
     pub macros: Vec<Problem>,
+    /// Include and redirect terms with macros: what they lead to is not known.
+    pub macro_subtrees: usize,
+    /// The terms whose lookup was void, as written.
+    pub void_terms: Vec<String>,
+    /// The records (domains) that use `ptr`.
+    pub ptr_domains: Vec<String>,
     /// A bound stopped the walk: counts are lower bounds.
     pub truncated: bool,
     pub heaviest_include: Option<IncludeWeight>,
@@ -761,6 +767,9 @@ fn finish(mut slots: Vec<Slot>, truncated: bool) -> SpfWalk {
         permerrors: Vec::new(),
         lookup_failures: Vec::new(),
         macros: Vec::new(),
+        macro_subtrees: 0,
+        void_terms: Vec::new(),
+        ptr_domains: Vec::new(),
         truncated,
         heaviest_include: None,
         effective_all: None,
@@ -843,6 +852,12 @@ fn collect(node: &SpfNode, walk: &mut SpfWalk) {
     for (index, t) in node.terms.iter().enumerate() {
         if t.kind == TermKind::Ptr && t.counts {
             walk.ptr_used = true;
+            if !walk.ptr_domains.contains(&node.domain) {
+                walk.ptr_domains.push(node.domain.clone());
+            }
+        }
+        if t.counts && t.void {
+            walk.void_terms.push(t.term.clone());
         }
         if let Some(error) = &t.error {
             let problem = Problem {
@@ -858,6 +873,9 @@ fn collect(node: &SpfNode, walk: &mut SpfWalk) {
             }
         }
         if t.counts && t.has_macros {
+            if matches!(t.kind, TermKind::Include | TermKind::Redirect) {
+                walk.macro_subtrees += 1;
+            }
             walk.macros.push(Problem {
                 domain: node.domain.clone(),
                 term: Some(t.term.clone()),
