@@ -246,10 +246,10 @@ pub fn judge_selector(
     let answer = match answer {
         Ok(a) => a,
         Err(e) => {
-            let failure = LookupFailure::from(&e);
+            let cause = LookupFailure::from(&e).cause;
             s.status = SelectorStatus::LookupError;
-            s.cause = Some(failure.cause);
-            s.detail = format!("could not look up: {}", failure.message);
+            s.cause = Some(cause);
+            s.detail = format!("{}: {}", cause.as_str(), e.message);
             return s;
         }
     };

@@ -48,7 +48,7 @@ pub async fn query_by<R: Resolver>(
                 name: name.to_string(),
                 kind: kind.as_str(),
                 failure: DnsFailure::Timeout,
-                message: "not answered within the probe's time budget".to_string(),
+                message: "no answer within the probe's time budget".to_string(),
             }),
         },
     }

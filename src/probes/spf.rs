@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::lookup::{Resolver, answer_kind};
+use super::lookup::{Resolver, answer_kind, query_by};
 use super::{ProbeContext, ProbeError};
 use crate::net::dns::{DnsAnswer, RecordKind, normalise};
 use crate::parse::spf::{Mechanism, Qualifier, SpfRecord, SpfTermKind};
@@ -94,17 +94,17 @@ pub struct SpfFacts {
     pub tree: Option<SpfNode>,
 }
 
-/// How long the tree walk may take: below the engine's limit for one probe (three
-/// times the per-operation timeout), so that a slow branch leaves the probe time to
-/// report what it counted.
+/// How long the probe may take, the tree walk included: below the engine's limit for
+/// one probe (three times the per-operation timeout), so that a slow branch leaves the
+/// probe time to report what it counted.
 fn walk_budget(timeout: Duration) -> Duration {
     timeout * 5 / 2
 }
 
 pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<SpfFacts, ProbeError> {
     let domain = normalise(domain);
-    let answer = ctx.dns.query(&domain, RecordKind::Txt).await?;
     let deadline = Instant::now() + walk_budget(ctx.timeout);
+    let answer = query_by(&*ctx.dns, &domain, RecordKind::Txt, Some(deadline)).await?;
     Ok(facts(&*ctx.dns, &domain, &answer, Some(deadline)).await)
 }
 

@@ -646,11 +646,14 @@ fn void(facts: &mut TermFacts, why: &str) {
 }
 
 fn failed(facts: &mut TermFacts, e: &crate::net::dns::DnsError) {
+    let cause = LookupFailure::from(e).cause;
     facts.outcome = Some(Outcome::Failed);
-    facts.cause = Some(LookupFailure::from(e).cause);
+    facts.cause = Some(cause);
     facts.error = Some(format!(
-        "could not look up: {}",
-        crate::text::truncate(&e.to_string(), 200)
+        "could not look up {} {} ({})",
+        e.kind,
+        e.name,
+        cause.as_str()
     ));
 }
 
@@ -674,8 +677,8 @@ fn apply_fetch(slots: &mut [Slot], i: usize, fetched: Option<Fetched>) {
             Some(NodeError {
                 kind: NodeErrorKind::LookupFailed,
                 message: format!(
-                    "could not look up the SPF record of {domain}: {}",
-                    f.message
+                    "could not look up the SPF record of {domain} ({})",
+                    f.cause.as_str()
                 ),
                 cause: Some(f.cause),
             }),
