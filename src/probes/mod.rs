@@ -6,10 +6,17 @@ pub mod address;
 pub mod ca_identities;
 pub mod caa;
 pub mod chain_summary;
+pub mod dkim;
+pub mod dmarc;
 pub mod dns;
 pub mod error;
 pub mod headers;
+pub mod lookup;
+pub mod mta_sts;
+pub mod mx;
+pub mod org_domain;
 pub mod redirects;
+pub mod spf;
 pub mod tls;
 pub mod tls_legacy;
 
@@ -77,10 +84,47 @@ pub const PROBES: &[ProbeInfo] = &[
         targets: &[TargetKind::Host],
         description: "HSTS and security headers of a host's HTTPS responses",
     },
+    ProbeInfo {
+        name: "spf",
+        targets: &[TargetKind::Domain],
+        description: "the SPF record, parsed, its include/redirect tree walked and its DNS lookups counted (RFC 7208)",
+    },
+    ProbeInfo {
+        name: "dkim",
+        targets: &[TargetKind::Domain],
+        description: "DKIM key records under the configured (or well-known provider) selectors, parsed and measured (RFC 6376)",
+    },
+    ProbeInfo {
+        name: "dmarc",
+        targets: &[TargetKind::Domain],
+        description: "the DMARC policy that applies (organisational domain fallback), parsed, and the authorisation of external report addresses (RFC 7489)",
+    },
+    ProbeInfo {
+        name: "mx",
+        targets: &[TargetKind::Domain],
+        description: "MX records, null MX (RFC 7505), and whether each exchange resolves, is a CNAME or an IP address",
+    },
+    ProbeInfo {
+        name: "mta_sts",
+        targets: &[TargetKind::Domain],
+        description: "the MTA-STS record (RFC 8461), the TLS-RPT record (RFC 8460) and the MX hosts a policy must cover",
+    },
 ];
 
 /// The names of every probe, for spec validation.
-pub const PROBE_NAMES: &[&str] = &["dns", "caa", "tls", "tls_legacy", "redirects", "headers"];
+pub const PROBE_NAMES: &[&str] = &[
+    "dns",
+    "caa",
+    "tls",
+    "tls_legacy",
+    "redirects",
+    "headers",
+    "spf",
+    "dkim",
+    "dmarc",
+    "mx",
+    "mta_sts",
+];
 
 pub fn info(name: &str) -> Option<&'static ProbeInfo> {
     PROBES.iter().find(|p| p.name == name)
@@ -99,6 +143,11 @@ pub async fn run(
         "tls_legacy" => to_json(tls_legacy::probe(&target.name, ctx).await?),
         "redirects" => to_json(redirects::probe(target, ctx).await?),
         "headers" => to_json(headers::probe(&target.name, ctx).await?),
+        "spf" => to_json(spf::probe(&target.name, ctx).await?),
+        "dkim" => to_json(dkim::probe(&target.name, ctx).await?),
+        "dmarc" => to_json(dmarc::probe(&target.name, ctx).await?),
+        "mx" => to_json(mx::probe(&target.name, ctx).await?),
+        "mta_sts" => to_json(mta_sts::probe(&target.name, ctx).await?),
         other => Err(ProbeError::new(
             Cause::Internal,
             format!("no probe named `{other}`"),
