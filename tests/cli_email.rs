@@ -9,6 +9,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use serde_json::Value;
 use support::dns::{TestDns, Zone};
+use support::web::{Reply, Site, WebServer};
 
 /// DKIM public keys made once with
 /// `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:N | openssl pkey -pubout -outform DER | base64 -w0`.
@@ -38,7 +39,7 @@ fn launchready(dir: &std::path::Path) -> Command {
 
 /// Audits with a config file (`config` is its YAML) and extra arguments; the exit code
 /// and the JSON report.
-fn audit(dns: &TestDns, config: &str, extra: &[&str]) -> (i32, Value) {
+fn audit<S: AsRef<std::ffi::OsStr>>(dns: &TestDns, config: &str, extra: &[S]) -> (i32, Value) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("launchready.yaml");
     std::fs::write(&path, config).expect("write config");
@@ -98,6 +99,34 @@ fn message(f: &Value) -> &str {
     f["message"].as_str().unwrap_or_default()
 }
 
+/// The MTA-STS policy of good.test: both MX hosts.
+const GOOD_POLICY: &str =
+    "version: STSv1\nmode: enforce\nmx: mx1.good.test\nmx: mx2.good.test\nmax_age: 604800\n";
+
+/// An HTTPS server for `mta-sts.good.test` serving `policy` as text/plain (or, for
+/// `None`, answering 404).
+fn policy_server(policy: &str) -> WebServer {
+    let url = "https://mta-sts.good.test/.well-known/mta-sts.txt";
+    let reply = if policy.is_empty() {
+        Reply::status(404)
+    } else {
+        Reply::status(200)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(policy)
+    };
+    WebServer::start(Site::new().route(url, reply), &["mta-sts.good.test"])
+}
+
+/// Arguments that send mta-sts.good.test to `web` and trust its root, with `--only`.
+fn web_args(web: &WebServer, only: &str) -> Vec<String> {
+    let mut args = web.connect_args(&["mta-sts.good.test"]);
+    args.push("--ca-file".into());
+    args.push(web.ca_file().display().to_string());
+    args.push("--only".into());
+    args.push(only.into());
+    args
+}
+
 /// A domain set up the way a careful team would: SPF through nested includes well under
 /// the limits, DKIM 2048, DMARC reject with reports, two MX hosts, MTA-STS and TLS-RPT.
 fn good_zones() -> Vec<Zone> {
@@ -119,6 +148,7 @@ fn good_zones() -> Vec<Zone> {
                 _dmarc            TXT  "v=DMARC1; p=reject; rua=mailto:dmarc@good.test"
                 _mta-sts          TXT  "v=STSv1; id=20260101T000000"
                 _smtp._tls        TXT  "v=TLSRPTv1; rua=mailto:tls-reports@good.test"
+                mta-sts           A    127.0.0.1
                 "#,
                 dkim_txt(RSA2048)
             ),
@@ -192,7 +222,8 @@ fn a_correct_domain_gets_no_fail_and_its_lookups_are_counted_by_hand() {
         builder = builder.zone(z);
     }
     let dns = builder.start();
-    let (code, report) = audit(&dns, "domains: [good.test]\n", &["--only", "email.*"]);
+    let web = policy_server(GOOD_POLICY);
+    let (code, report) = audit(&dns, "domains: [good.test]\n", &web_args(&web, "email.*"));
     for f in report["findings"].as_array().expect("findings") {
         assert!(
             f["status"] == "pass" || f["status"] == "warn",
@@ -219,9 +250,10 @@ fn a_correct_domain_gets_no_fail_and_its_lookups_are_counted_by_hand() {
         "Mail for good.test goes to mx1.good.test, mx2.good.test"
     );
     let sts = finding(&report, "email.mta-sts", "good.test");
-    assert_eq!(status(sts), "pass");
-    assert!(message(sts).contains("was not fetched"), "{sts:#}");
-    assert_eq!(sts["evidence"]["policy_checked"], false);
+    assert_eq!(status(sts), "pass", "{sts:#}");
+    assert!(message(sts).contains("enforce policy"), "{sts:#}");
+    assert!(message(sts).contains("covers every MX host"), "{sts:#}");
+    assert_eq!(sts["evidence"]["policy_checked"], true);
     assert_eq!(report["summary"]["fail"], 0);
     assert_eq!(report["summary"]["error"], 0);
     assert_eq!(code, 0);
@@ -692,4 +724,35 @@ fn a_nameserver_that_times_out_gives_error_or_could_not_look_up_never_missing() 
         message(f).contains("TXT lookup of dead.test failed (timeout)"),
         "{f:#}"
     );
+}
+
+#[test]
+fn an_mta_sts_policy_that_misses_an_mx_host_or_is_missing_warns() {
+    let mut builder = TestDns::builder();
+    for z in good_zones() {
+        builder = builder.zone(z);
+    }
+    let dns = builder.start();
+
+    let partial =
+        policy_server("version: STSv1\nmode: enforce\nmx: mx1.good.test\nmax_age: 604800\n");
+    let (_, report) = audit(
+        &dns,
+        "domains: [good.test]\n",
+        &web_args(&partial, "email.mta-sts"),
+    );
+    let sts = finding(&report, "email.mta-sts", "good.test");
+    assert_eq!(status(sts), "warn", "{sts:#}");
+    assert!(message(sts).contains("mx2.good.test"), "{sts:#}");
+
+    let missing = policy_server("");
+    let (_, report) = audit(
+        &dns,
+        "domains: [good.test]\n",
+        &web_args(&missing, "email.mta-sts"),
+    );
+    let sts = finding(&report, "email.mta-sts", "good.test");
+    assert_eq!(status(sts), "warn", "{sts:#}");
+    assert!(message(sts).contains("HTTP 404"), "{sts:#}");
+    assert_eq!(sts["evidence"]["policy_checked"], true);
 }

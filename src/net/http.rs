@@ -101,6 +101,15 @@ impl std::fmt::Debug for HttpClient {
     }
 }
 
+/// A small text document fetched with [`HttpClient::get_text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextDocument {
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// At most 64 KiB, bytes that are not UTF-8 replaced.
+    pub body: String,
+}
+
 /// Where a URL's connection goes.
 struct Destination {
     ips: Vec<IpAddr>,
@@ -356,7 +365,9 @@ impl HttpClient {
         Ok(client)
     }
 
-    async fn fetch(&self, url: &Url) -> Result<Hop, ChainError> {
+    /// Sends one GET for `url` (no redirect followed) through the audit's resolver,
+    /// `--connect-to` overrides and trust roots.
+    async fn send(&self, url: &Url, accept: &str) -> Result<reqwest::Response, ChainError> {
         let dest = self.destination(url).await?;
         let port = url.port_or_known_default().unwrap_or(80);
         let mut request_url = url.clone();
@@ -377,16 +388,58 @@ impl HttpClient {
                 format!("cannot build the HTTP client: {e}"),
             )
         })?;
+        let mut request = client
+            .get(request_url)
+            .header(reqwest::header::ACCEPT, accept);
+        if let Some(h) = &host_header {
+            request = request.header(reqwest::header::HOST, h);
+        }
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        request.send().await.map_err(|e| classify(url, &e))
+    }
+
+    /// One GET of a small text document (such as an MTA-STS policy): status, content
+    /// type and at most 64 KiB of body, under the step timeout. Redirects are not
+    /// followed: a 3xx is returned as it is.
+    pub async fn get_text(&self, url: &str) -> Result<TextDocument, ChainError> {
+        let parsed = Url::parse(url)
+            .map_err(|e| ChainError::new(url, Cause::InvalidInput, format!("not a URL: {e}")))?;
+        let work = async {
+            let mut response = self.send(&parsed, "text/plain, */*;q=0.5").await?;
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .map(|v| crate::text::truncate(&String::from_utf8_lossy(v.as_bytes()), 100));
+            let mut body = Vec::new();
+            while (body.len() as u64) < MAX_BODY {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                    Ok(None) => break,
+                    Err(e) => return Err(classify(&parsed, &e)),
+                }
+            }
+            body.truncate(usize::try_from(MAX_BODY).unwrap_or(usize::MAX));
+            Ok(TextDocument {
+                status,
+                content_type,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            })
+        };
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(ChainError::new(
+                url,
+                Cause::Timeout,
+                format!("no complete answer within {} s", self.timeout.as_secs_f32()),
+            )),
+        }
+    }
+
+    async fn fetch(&self, url: &Url) -> Result<Hop, ChainError> {
         let started = Instant::now();
         let work = async {
-            let mut request = client
-                .get(request_url.clone())
-                .header(reqwest::header::ACCEPT, "text/html,*/*;q=0.8");
-            if let Some(h) = &host_header {
-                request = request.header(reqwest::header::HOST, h);
-            }
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let mut response = request.send().await.map_err(|e| classify(url, &e))?;
+            let mut response = self.send(url, "text/html,*/*;q=0.8").await?;
             let status = response.status().as_u16();
             let version = format!("{:?}", response.version());
             let address = response.remote_addr().map(|a| a.to_string());

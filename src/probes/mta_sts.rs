@@ -74,11 +74,40 @@ fn budget(timeout: Duration) -> Duration {
 
 pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<MtaStsFacts, ProbeError> {
     let deadline = Instant::now() + budget(ctx.timeout);
-    let facts = facts(&*ctx.dns, &normalise(domain), Some(deadline)).await?;
-    // policy file fetch: wired to net::http by the lead
-    // (GET facts.policy_url without following redirects, RFC 8461 §3.3; then
-    // `apply_policy(&mut facts, body)`).
+    let mut facts = facts(&*ctx.dns, &normalise(domain), Some(deadline)).await?;
+    // The policy file matters only where a policy is published (RFC 8461 §3.3).
+    if facts.present {
+        let body = fetch_policy(ctx, &facts.policy_url).await;
+        apply_policy(&mut facts, body.as_deref().map_err(Clone::clone));
+    }
     Ok(facts)
+}
+
+/// GETs the policy file as RFC 8461 §3.3 asks: HTTPS with a certificate valid for
+/// `mta-sts.<domain>` (the audit's trust roots), no redirects, status 200,
+/// `text/plain`. Anything else is the reason the policy could not be used.
+async fn fetch_policy(ctx: &ProbeContext, url: &str) -> Result<String, String> {
+    let doc = ctx.http.get_text(url).await.map_err(|e| e.describe())?;
+    if doc.status != 200 {
+        let hint = if (300..400).contains(&doc.status) {
+            " (senders do not follow redirects for the policy file)"
+        } else {
+            ""
+        };
+        return Err(format!("{url} answered HTTP {}{hint}", doc.status));
+    }
+    let media_type = doc
+        .content_type
+        .as_deref()
+        .and_then(|t| t.split(';').next())
+        .map(|t| t.trim().to_ascii_lowercase());
+    if media_type.as_deref() != Some("text/plain") {
+        return Err(format!(
+            "{url} is served as {}, not text/plain",
+            doc.content_type.as_deref().unwrap_or("no content type")
+        ));
+    }
+    Ok(doc.body)
 }
 
 /// The URL of the policy file of `domain`.
