@@ -1,16 +1,20 @@
 //! Text that came from outside (servers, records, error chains) made safe for a report.
 
-/// Cuts `text` to at most `max` characters, on a character boundary, replacing control
-/// characters with spaces and marking the cut with an ellipsis.
+/// Cuts `text` to at most `max` bytes, on a character boundary, replacing control
+/// characters with spaces and marking a cut with an ellipsis (counted in the `max`).
 pub fn truncate(text: &str, max: usize) -> String {
     let cleaned: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    if cleaned.chars().count() <= max {
+    if cleaned.len() <= max {
         return cleaned;
     }
-    let mut out: String = cleaned.chars().take(max.saturating_sub(1)).collect();
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while end > 0 && !cleaned.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = cleaned.get(..end).unwrap_or_default().to_string();
     out.push('…');
     out
 }
@@ -33,7 +37,10 @@ mod tests {
     fn truncate_keeps_short_text_and_cuts_long_text_on_a_char_boundary() {
         assert_eq!(truncate("abc", 5), "abc");
         assert_eq!(truncate("a\nb", 5), "a b");
-        assert_eq!(truncate("ééééé", 3), "éé…");
+        assert_eq!(truncate("abcdef", 5), "ab…");
+        let cut = truncate(&"é".repeat(400), 300);
+        assert!(cut.len() <= 300 && cut.ends_with('…'), "{cut}");
+        assert_eq!(truncate("éé", 4), "éé");
     }
 
     #[test]

@@ -713,10 +713,6 @@ pub fn sanitised_excerpt(bytes: &[u8]) -> String {
     out
 }
 
-fn cut(message: &str, max: usize) -> String {
-    message.chars().take(max).collect()
-}
-
 fn io_error(err: &std::io::Error) -> LegacyError {
     match err.kind() {
         std::io::ErrorKind::ConnectionRefused => LegacyError::Refused,
@@ -724,7 +720,7 @@ fn io_error(err: &std::io::Error) -> LegacyError {
         | std::io::ErrorKind::ConnectionAborted
         | std::io::ErrorKind::BrokenPipe => LegacyError::Reset,
         _ => LegacyError::Io {
-            message: cut(&err.to_string(), 200),
+            message: crate::text::truncate(&err.to_string(), 200),
         },
     }
 }

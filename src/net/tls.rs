@@ -126,7 +126,7 @@ impl TlsTrust {
         summary.system_errors = native
             .errors
             .iter()
-            .map(|e| cut(&e.to_string(), MAX_MESSAGE))
+            .map(|e| crate::text::truncate(&e.to_string(), MAX_MESSAGE))
             .collect();
         let before = roots.len();
         let (_added, ignored) = roots.add_parsable_certificates(native.certs);
@@ -140,7 +140,7 @@ impl TlsTrust {
         if let Some(path) = ca_file {
             let pem = std::fs::read(path).map_err(|e| TrustError::CaFileUnreadable {
                 path: path.to_path_buf(),
-                reason: cut(&e.to_string(), MAX_MESSAGE),
+                reason: crate::text::truncate(&e.to_string(), MAX_MESSAGE),
             })?;
             let certs = pem_certificates(&pem).map_err(|reason| TrustError::CaFileInvalid {
                 path: path.to_path_buf(),
@@ -157,7 +157,7 @@ impl TlsTrust {
                     .map_err(|e| TrustError::CaFileBadCertificate {
                         path: path.to_path_buf(),
                         index: index + 1,
-                        reason: cut(&e.to_string(), MAX_MESSAGE),
+                        reason: crate::text::truncate(&e.to_string(), MAX_MESSAGE),
                     })?;
                 summary.extra_roots += 1;
             }
@@ -191,7 +191,10 @@ impl TlsTrust {
         let mut roots = RootCertStore::empty();
         for (i, cert) in certs.into_iter().enumerate() {
             roots.add(cert).map_err(|e| {
-                TrustError::InvalidRoots(cut(&format!("certificate #{}: {e}", i + 1), MAX_MESSAGE))
+                TrustError::InvalidRoots(crate::text::truncate(
+                    &format!("certificate #{}: {e}", i + 1),
+                    MAX_MESSAGE,
+                ))
             })?;
         }
         let summary = TrustSummary {
@@ -211,7 +214,7 @@ impl TlsTrust {
         let roots = Arc::new(roots);
         let verifier = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
             .build()
-            .map_err(|e| TrustError::Config(cut(&e.to_string(), MAX_MESSAGE)))?;
+            .map_err(|e| TrustError::Config(crate::text::truncate(&e.to_string(), MAX_MESSAGE)))?;
         Ok(TlsTrust {
             inner: Arc::new(TrustInner {
                 roots,
@@ -248,7 +251,7 @@ impl TlsTrust {
     ) -> Result<Arc<ClientConfig>, TrustError> {
         let mut config = ClientConfig::builder_with_provider(self.inner.provider.clone())
             .with_protocol_versions(versions)
-            .map_err(|e| TrustError::Config(cut(&e.to_string(), MAX_MESSAGE)))?
+            .map_err(|e| TrustError::Config(crate::text::truncate(&e.to_string(), MAX_MESSAGE)))?
             .with_root_certificates(self.inner.roots.clone())
             .with_no_client_auth();
         config.alpn_protocols = alpn.to_vec();
@@ -337,7 +340,7 @@ impl TlsTrust {
         let mut config = ClientConfig::builder_with_provider(self.inner.provider.clone())
             .with_protocol_versions(versions)
             .map_err(|e| TlsError::Config {
-                message: cut(&e.to_string(), MAX_MESSAGE),
+                message: crate::text::truncate(&e.to_string(), MAX_MESSAGE),
             })?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
@@ -353,7 +356,7 @@ impl TlsTrust {
 fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| cut(&e.to_string(), MAX_MESSAGE))
+        .map_err(|e| crate::text::truncate(&e.to_string(), MAX_MESSAGE))
 }
 
 /// Wraps the contents of a DER `Name` in its SEQUENCE header, as it appears inside a
@@ -402,7 +405,7 @@ impl Verdict {
         Verdict {
             valid: false,
             error: Some(kind),
-            message: Some(cut(message, MAX_MESSAGE)),
+            message: Some(crate::text::truncate(message, MAX_MESSAGE)),
         }
     }
 }
@@ -704,7 +707,7 @@ pub async fn handshake(
 ) -> Result<HandshakeRecord, TlsError> {
     let name =
         ServerName::try_from(server_name.to_string()).map_err(|_| TlsError::InvalidServerName {
-            name: cut(server_name, MAX_MESSAGE),
+            name: crate::text::truncate(server_name, MAX_MESSAGE),
         })?;
     let recorder = Arc::new(RecordingVerifier::new(trust.inner.verifier.clone()));
     let config = trust.recording_config(recorder.clone(), opts)?;
@@ -784,7 +787,7 @@ pub async fn handshake(
             .unwrap_or_else(|| "unknown".into()),
         alpn: conn
             .alpn_protocol()
-            .map(|p| cut(&String::from_utf8_lossy(p), MAX_MESSAGE)),
+            .map(|p| crate::text::truncate(&String::from_utf8_lossy(p), MAX_MESSAGE)),
         ocsp_stapled: seen.as_ref().is_some_and(|s| s.ocsp_stapled),
         connect_ms,
         handshake_ms,
@@ -818,7 +821,7 @@ fn classify_io(
     {
         return classify_rustls(tls_err, presented_chain.unwrap_or_default());
     }
-    let message = cut(&e.to_string(), MAX_MESSAGE);
+    let message = crate::text::truncate(&e.to_string(), MAX_MESSAGE);
     match e.kind() {
         ErrorKind::ConnectionRefused => TlsError::Refused { message },
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe => {
@@ -831,7 +834,7 @@ fn classify_io(
 }
 
 fn classify_rustls(err: &rustls::Error, presented_chain: Vec<Vec<u8>>) -> TlsError {
-    let message = cut(&err.to_string(), MAX_MESSAGE);
+    let message = crate::text::truncate(&err.to_string(), MAX_MESSAGE);
     match err {
         rustls::Error::AlertReceived(AlertDescription::ProtocolVersion) => {
             TlsError::ProtocolVersion { message }
@@ -873,18 +876,6 @@ fn alert_name(alert: AlertDescription) -> String {
         }
     }
     out
-}
-
-/// Cuts `s` to at most `max` bytes on a character boundary, marking the cut with `…`.
-fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max.saturating_sub('…'.len_utf8());
-    while end > 0 && !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ pub fn parse_certificate(
     now: OffsetDateTime,
 ) -> Result<CertificateFacts, CertificateError> {
     let (rest, cert) = X509Certificate::from_der(der)
-        .map_err(|e| CertificateError::Malformed(cut(&e.to_string(), 200)))?;
+        .map_err(|e| CertificateError::Malformed(crate::text::truncate(&e.to_string(), 200)))?;
     if !rest.is_empty() {
         return Err(CertificateError::TrailingData(rest.len()));
     }
@@ -237,7 +237,7 @@ fn general_name_text(name: &GeneralName<'_>) -> Option<String> {
 
 fn rfc3339(t: OffsetDateTime) -> Result<String, CertificateError> {
     t.format(&Rfc3339)
-        .map_err(|e| CertificateError::InvalidDate(cut(&e.to_string(), 200)))
+        .map_err(|e| CertificateError::InvalidDate(crate::text::truncate(&e.to_string(), 200)))
 }
 
 /// Whole days from `from` to `to`, rounded towards negative infinity.
@@ -359,18 +359,6 @@ fn key_ids_agree(cert: &X509Certificate<'_>) -> bool {
     }
 }
 
-/// Cuts `s` to at most `max` bytes on a character boundary, marking the cut with `…`.
-fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max.saturating_sub('…'.len_utf8());
-    while end > 0 && !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,15 +445,6 @@ mod tests {
         assert_eq!(serial_hex(&[0x00, 0x8f, 0x01]), "8f01");
         assert_eq!(serial_hex(&[0x00]), "00");
         assert_eq!(serial_hex(&[]), "");
-    }
-
-    #[test]
-    fn cut_respects_char_boundaries() {
-        assert_eq!(cut("short", 300), "short");
-        let long = "é".repeat(400);
-        let c = cut(&long, 300);
-        assert!(c.len() <= 300);
-        assert!(c.ends_with('…'));
     }
 
     #[test]
