@@ -4,19 +4,9 @@ mod support;
 
 use std::time::Duration;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::cli::{finding, json_stdout, launchready};
 use support::dns::{Blackhole, TestDns, Zone};
-
-/// The binary with a scrubbed environment: no colour, no user config, no proxies.
-fn launchready(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("launchready").expect("binary built");
-    cmd.env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(dir)
-        .timeout(Duration::from_secs(60));
-    cmd
-}
 
 fn zone() -> Zone {
     Zone::new(
@@ -83,24 +73,8 @@ fn audit_json(dns: &TestDns, extra: &[&str]) -> (i32, Value) {
     args.extend(loopback_only());
     args.extend(extra.iter().map(|s| s.to_string()));
     let output = launchready(dir.path()).args(&args).output().expect("ran");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
+    let report = json_stdout(&output);
     (output.status.code().unwrap_or(-1), report)
-}
-
-fn finding<'a>(report: &'a Value, check: &str, target: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .and_then(|f| {
-            f.iter()
-                .find(|f| f["check"] == check && f["target"] == target)
-        })
-        .unwrap_or_else(|| panic!("no {check} finding for {target} in {report:#}"))
 }
 
 fn status(report: &Value, check: &str, target: &str) -> String {

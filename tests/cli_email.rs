@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::cli::{json_stdout, launchready};
 use support::dns::{TestDns, Zone};
 use support::web::{Reply, Site, WebServer};
 
@@ -28,15 +28,6 @@ fn dkim_txt(key: &str) -> String {
     parts.join(" ")
 }
 
-fn launchready(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("launchready").expect("binary built");
-    cmd.env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(dir)
-        .timeout(Duration::from_secs(90));
-    cmd
-}
-
 /// Audits with a config file (`config` is its YAML) and extra arguments; the exit code
 /// and the JSON report.
 fn audit<S: AsRef<std::ffi::OsStr>>(dns: &TestDns, config: &str, extra: &[S]) -> (i32, Value) {
@@ -51,13 +42,7 @@ fn audit<S: AsRef<std::ffi::OsStr>>(dns: &TestDns, config: &str, extra: &[S]) ->
         .args(extra)
         .output()
         .expect("ran");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
+    let report = json_stdout(&output);
     (output.status.code().unwrap_or(-1), report)
 }
 

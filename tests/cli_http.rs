@@ -6,8 +6,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::cli::launchready;
 use support::dns::{TestDns, Zone};
 use support::web::{Reply, Site, WebServer};
 
@@ -150,12 +150,8 @@ impl World {
         std::fs::write(self.dir.path().join("launchready.yaml"), config).expect("config");
         let json = self.dir.path().join("report.json");
         let _ = std::fs::remove_file(&json);
-        let mut cmd = Command::cargo_bin("launchready").expect("binary built");
-        cmd.env_clear()
-            .env("NO_COLOR", "1")
-            .current_dir(self.dir.path())
-            .timeout(Duration::from_secs(60))
-            .args(["audit", "--resolver", &self.dns.resolver_arg()])
+        let mut cmd = launchready(self.dir.path());
+        cmd.args(["audit", "--resolver", &self.dns.resolver_arg()])
             .arg("--ca-file")
             .arg(self.web.ca_file())
             .args(self.web.connect_args(HOSTS))

@@ -9,21 +9,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::cli::{finding, json_stdout, launchready};
 use support::dns::{Blackhole, TestDns, Zone};
 use support::pki::{Leaf, Pki, self_signed};
 use support::tls::{Server, ServerSpec, TLS12_ONLY};
-
-/// The binary with a scrubbed environment and a bound on its run time.
-fn launchready(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("launchready").expect("binary built");
-    cmd.env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(dir)
-        .timeout(Duration::from_secs(60));
-    cmd
-}
 
 /// A zone where every listed name (relative to `origin`) points at 127.0.0.1, with
 /// optional extra records.
@@ -125,25 +115,9 @@ impl<'a> Audit<'a> {
         }
         cmd.args(&self.args);
         let output = cmd.output().expect("ran");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {stdout}\nstderr: {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
+        let report = json_stdout(&output);
         (output.status.code().unwrap_or(-1), report)
     }
-}
-
-fn finding<'a>(report: &'a Value, check: &str, target: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .and_then(|f| {
-            f.iter()
-                .find(|f| f["check"] == check && f["target"] == target)
-        })
-        .unwrap_or_else(|| panic!("no {check} finding for {target} in {report:#}"))
 }
 
 /// Asserts the status of one finding, showing the finding when it differs.

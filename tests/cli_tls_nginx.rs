@@ -4,22 +4,10 @@
 
 mod support;
 
-use std::time::Duration;
-
-use assert_cmd::Command;
 use serde_json::Value;
+use support::cli::{finding, json_stdout, launchready};
 use support::dns::{TestDns, Zone};
 use support::nginx::Nginx;
-
-fn finding<'a>(report: &'a Value, check: &str, target: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .and_then(|f| {
-            f.iter()
-                .find(|f| f["check"] == check && f["target"] == target)
-        })
-        .unwrap_or_else(|| panic!("no {check} finding for {target} in {report:#}"))
-}
 
 fn expect(report: &Value, check: &str, target: &str, status: &str) -> String {
     let f = finding(report, check, target);
@@ -41,12 +29,7 @@ fn nginx_accepting_tls10_fails_protocols_and_an_rsa1024_key_fails_key_strength()
         "project: nginx\nhosts: [legacy.test, weak.test]\n",
     )
     .expect("write config");
-    let output = Command::cargo_bin("launchready")
-        .expect("binary built")
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(work.path())
-        .timeout(Duration::from_secs(60))
+    let output = launchready(work.path())
         .args(["audit", "--resolver", &dns.resolver_arg(), "--timeout", "5"])
         .args(["--format", "json", "--only", "tls.*", "--ca-file"])
         .arg(nginx.ca_file())
@@ -58,12 +41,7 @@ fn nginx_accepting_tls10_fails_protocols_and_an_rsa1024_key_fails_key_strength()
         ])
         .output()
         .expect("ran");
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}); stderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
+    let report = json_stdout(&output);
 
     // legacy.test: a sound RSA-2048 certificate, but TLS 1.0 and 1.1 are accepted.
     let m = expect(&report, "tls.protocols", "legacy.test", "fail");

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests. Each test binary uses a subset of them.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod dns;
 pub mod nginx;
 pub mod pki;
