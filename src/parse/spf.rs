@@ -597,43 +597,21 @@ fn parse_term(at: &At<'_>) -> Result<SpfTermKind, SpfError> {
             Mechanism::Ptr { domain }
         }
         "ip4" => {
-            let Some(network) = args.strip_prefix(':') else {
-                return Err(SpfError::InvalidIp4 {
-                    term: at.term(),
-                    offset: at.offset,
-                    column: at.column,
-                });
-            };
-            let (addr, cidr) = match network.split_once('/') {
-                Some((a, c)) => (a, Some(c)),
-                None => (network, None),
-            };
-            let address: Ipv4Addr = addr.parse().map_err(|_| SpfError::InvalidIp4 {
+            let bad = || SpfError::InvalidIp4 {
                 term: at.term(),
                 offset: at.offset,
                 column: at.column,
-            })?;
-            let prefix = cidr.map(|c| cidr_length(at, c, 32)).transpose()?;
+            };
+            let (address, prefix) = ip_network::<Ipv4Addr>(at, args, 32, bad)?;
             Mechanism::Ip4 { address, prefix }
         }
         "ip6" => {
-            let Some(network) = args.strip_prefix(':') else {
-                return Err(SpfError::InvalidIp6 {
-                    term: at.term(),
-                    offset: at.offset,
-                    column: at.column,
-                });
-            };
-            let (addr, cidr) = match network.split_once('/') {
-                Some((a, c)) => (a, Some(c)),
-                None => (network, None),
-            };
-            let address: Ipv6Addr = addr.parse().map_err(|_| SpfError::InvalidIp6 {
+            let bad = || SpfError::InvalidIp6 {
                 term: at.term(),
                 offset: at.offset,
                 column: at.column,
-            })?;
-            let prefix = cidr.map(|c| cidr_length(at, c, 128)).transpose()?;
+            };
+            let (address, prefix) = ip_network::<Ipv6Addr>(at, args, 128, bad)?;
             Mechanism::Ip6 { address, prefix }
         }
         _ => return Err(at.unknown()),
@@ -679,6 +657,24 @@ fn split_dual_cidr<'a>(
 }
 
 /// A CIDR length: `"0" / %x31-39 0*nDIGIT`, at most `max`.
+/// The `:address[/prefix]` argument of ip4 and ip6; `bad` is the error for a malformed
+/// address.
+fn ip_network<A: std::str::FromStr>(
+    at: &At<'_>,
+    args: &str,
+    max_prefix: u8,
+    bad: impl Fn() -> SpfError,
+) -> Result<(A, Option<u8>), SpfError> {
+    let network = args.strip_prefix(':').ok_or_else(&bad)?;
+    let (addr, cidr) = match network.split_once('/') {
+        Some((a, c)) => (a, Some(c)),
+        None => (network, None),
+    };
+    let address = addr.parse::<A>().map_err(|_| bad())?;
+    let prefix = cidr.map(|c| cidr_length(at, c, max_prefix)).transpose()?;
+    Ok((address, prefix))
+}
+
 fn cidr_length(at: &At<'_>, digits: &str, max: u8) -> Result<u8, SpfError> {
     if digits.is_empty() {
         return Err(at.cidr("empty length after \"/\"".to_string()));
