@@ -1,6 +1,8 @@
 //! TLS handshake recorder against in-process rustls servers on 127.0.0.1, with rcgen
 //! certificates (ECDSA P-256: ring cannot make RSA keys). Nothing leaves loopback.
 
+mod support;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,18 +12,15 @@ use launchready::net::tls::{
     HandshakeOptions, Phase, TlsError, TlsTrust, TrustError, VerifyErrorKind, handshake,
 };
 use launchready::parse::certificate::{hostname_matches, parse_certificate};
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
 use rustls::ServerConfig;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-static TLS12_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
+use support::pki::{Leaf, Pki, self_signed};
+use support::tls::TLS12_ONLY;
 
 const TEST_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -39,118 +38,19 @@ fn opts() -> HandshakeOptions {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// A small PKI: root CA → intermediate CA → leaves
-// ---------------------------------------------------------------------------------------
-
-struct Pki {
-    root: CertifiedIssuer<'static, KeyPair>,
-    intermediate: CertifiedIssuer<'static, KeyPair>,
+/// Trusts only the test root of `pki`.
+fn trust(pki: &Pki) -> TlsTrust {
+    TlsTrust::from_der_roots([pki.root_der().as_ref()]).unwrap()
 }
 
-struct Leaf {
-    cert: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-}
-
-fn ca_params(cn: &str) -> CertificateParams {
-    let mut params = CertificateParams::default();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(DnType::CommonName, cn);
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "launchready tests");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    params
-}
-
-impl Pki {
-    fn new() -> Pki {
-        Pki::named("launchready test root")
-    }
-
-    fn named(root_cn: &str) -> Pki {
-        let root =
-            CertifiedIssuer::self_signed(ca_params(root_cn), KeyPair::generate().unwrap()).unwrap();
-        let intermediate = CertifiedIssuer::signed_by(
-            ca_params("launchready test intermediate"),
-            KeyPair::generate().unwrap(),
-            &root,
-        )
-        .unwrap();
-        Pki { root, intermediate }
-    }
-
-    fn trust(&self) -> TlsTrust {
-        TlsTrust::from_der_roots([self.root.der().as_ref()]).unwrap()
-    }
-
-    /// A leaf issued by the intermediate.
-    fn leaf(&self, names: &[&str], not_before: OffsetDateTime, not_after: OffsetDateTime) -> Leaf {
-        let params = leaf_params(names, not_before, not_after);
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.intermediate).unwrap();
-        Leaf {
-            cert: cert.der().clone(),
-            key: pkcs8(&key),
-        }
-    }
-
-    fn good_leaf(&self) -> Leaf {
-        let now = OffsetDateTime::now_utc();
-        self.leaf(
-            &["good.test"],
-            now - time::Duration::days(10),
-            now + time::Duration::days(80),
-        )
-    }
-
-    /// leaf, intermediate (what a correct server sends).
-    fn chain(&self, leaf: &Leaf) -> Vec<CertificateDer<'static>> {
-        vec![leaf.cert.clone(), self.intermediate.der().clone()]
-    }
-}
-
-fn leaf_params(
-    names: &[&str],
-    not_before: OffsetDateTime,
-    not_after: OffsetDateTime,
-) -> CertificateParams {
-    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-    let mut params = CertificateParams::new(names.clone()).unwrap();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, &names[0]);
-    params.not_before = not_before;
-    params.not_after = not_after;
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params
-}
-
-fn pkcs8(key: &KeyPair) -> PrivateKeyDer<'static> {
-    PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()))
-}
-
-fn self_signed_leaf(name: &str) -> Leaf {
+/// A leaf for good.test, issued 10 days ago, valid for 90 days.
+fn good_leaf(pki: &Pki) -> Leaf {
     let now = OffsetDateTime::now_utc();
-    let params = leaf_params(
-        &[name],
-        now - time::Duration::days(1),
-        now + time::Duration::days(30),
-    );
-    let key = KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    Leaf {
-        cert: cert.der().clone(),
-        key: pkcs8(&key),
-    }
+    pki.leaf(
+        &["good.test"],
+        now - time::Duration::days(10),
+        now + time::Duration::days(80),
+    )
 }
 
 fn ders(chain: &[CertificateDer<'static>]) -> Vec<Vec<u8>> {
@@ -247,11 +147,11 @@ async fn serve_raw(reply: &'static [u8]) -> SocketAddr {
 async fn valid_chain_is_recorded() {
     bounded(async {
         let pki = Pki::new();
-        let leaf = pki.good_leaf();
+        let leaf = good_leaf(&pki);
         let chain = pki.chain(&leaf);
         let addr = serve_tls(ServerSpec::new(chain.clone(), &leaf)).await;
 
-        let rec = handshake(addr, "good.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .expect("handshake");
         assert!(rec.verdict.valid, "{:?}", rec.verdict);
@@ -299,11 +199,11 @@ async fn valid_chain_is_recorded() {
 async fn alpn_http11_and_no_alpn() {
     bounded(async {
         let pki = Pki::new();
-        let leaf = pki.good_leaf();
+        let leaf = good_leaf(&pki);
         let mut spec = ServerSpec::new(pki.chain(&leaf), &leaf);
         spec.alpn = vec![b"http/1.1".to_vec()];
         let addr = serve_tls(spec).await;
-        let rec = handshake(addr, "good.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .unwrap();
         assert_eq!(rec.alpn.as_deref(), Some("http/1.1"));
@@ -311,7 +211,7 @@ async fn alpn_http11_and_no_alpn() {
         let mut spec = ServerSpec::new(pki.chain(&leaf), &leaf);
         spec.alpn = vec![];
         let addr = serve_tls(spec).await;
-        let rec = handshake(addr, "good.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .unwrap();
         assert_eq!(rec.alpn, None);
@@ -330,7 +230,7 @@ async fn expired_leaf() {
             now - time::Duration::days(10),
         );
         let addr = serve_tls(ServerSpec::new(pki.chain(&leaf), &leaf)).await;
-        let rec = handshake(addr, "good.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .unwrap();
         assert!(!rec.verdict.valid);
@@ -358,7 +258,7 @@ async fn not_yet_valid_leaf() {
             now + time::Duration::days(100),
         );
         let addr = serve_tls(ServerSpec::new(pki.chain(&leaf), &leaf)).await;
-        let rec = handshake(addr, "good.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .unwrap();
         assert!(!rec.verdict.valid);
@@ -371,9 +271,9 @@ async fn not_yet_valid_leaf() {
 async fn wrong_host() {
     bounded(async {
         let pki = Pki::new();
-        let leaf = pki.good_leaf();
+        let leaf = good_leaf(&pki);
         let addr = serve_tls(ServerSpec::new(pki.chain(&leaf), &leaf)).await;
-        let rec = handshake(addr, "other.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "other.test", &trust(&pki), &opts())
             .await
             .unwrap();
         assert!(!rec.verdict.valid);
@@ -396,7 +296,7 @@ async fn wildcard_leaf_matches_one_label() {
             now + time::Duration::days(30),
         );
         let addr = serve_tls(ServerSpec::new(pki.chain(&leaf), &leaf)).await;
-        let trust = pki.trust();
+        let trust = trust(&pki);
         let rec = handshake(addr, "www.good.test", &trust, &opts())
             .await
             .unwrap();
@@ -417,9 +317,9 @@ async fn wildcard_leaf_matches_one_label() {
 async fn self_signed_leaf_is_recorded() {
     bounded(async {
         let pki = Pki::new();
-        let leaf = self_signed_leaf("good.test");
+        let leaf = self_signed(&["good.test"]);
         let addr = serve_tls(ServerSpec::new(vec![leaf.cert.clone()], &leaf)).await;
-        let rec = handshake(addr, "good.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .unwrap();
         assert!(!rec.verdict.valid);
@@ -438,9 +338,9 @@ async fn self_signed_leaf_is_recorded() {
 async fn omitted_intermediate() {
     bounded(async {
         let pki = Pki::new();
-        let leaf = pki.good_leaf();
+        let leaf = good_leaf(&pki);
         let addr = serve_tls(ServerSpec::new(vec![leaf.cert.clone()], &leaf)).await;
-        let rec = handshake(addr, "good.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .unwrap();
         assert!(!rec.verdict.valid);
@@ -455,14 +355,10 @@ async fn omitted_intermediate() {
 async fn chain_sent_with_root_and_out_of_order_is_complete() {
     bounded(async {
         let pki = Pki::new();
-        let leaf = pki.good_leaf();
-        let chain = vec![
-            leaf.cert.clone(),
-            pki.root.der().clone(),
-            pki.intermediate.der().clone(),
-        ];
+        let leaf = good_leaf(&pki);
+        let chain = vec![leaf.cert.clone(), pki.root_der(), pki.intermediate_der()];
         let addr = serve_tls(ServerSpec::new(chain, &leaf)).await;
-        let rec = handshake(addr, "good.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .unwrap();
         assert!(rec.verdict.valid, "{:?}", rec.verdict);
@@ -477,10 +373,10 @@ async fn chain_complete_against_untrusted_root_store() {
         // A chain that ends in an intermediate whose root the client does not trust:
         // unknown issuer and incomplete (as far as this store can tell).
         let pki = Pki::new();
-        let other = Pki::named("some other root");
-        let leaf = pki.good_leaf();
+        let other = Pki::builder().root_cn("some other root").build();
+        let leaf = good_leaf(&pki);
         let addr = serve_tls(ServerSpec::new(pki.chain(&leaf), &leaf)).await;
-        let rec = handshake(addr, "good.test", &other.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&other), &opts())
             .await
             .unwrap();
         assert_eq!(rec.verdict.error, Some(VerifyErrorKind::UnknownIssuer));
@@ -496,9 +392,9 @@ async fn impostor_root_with_the_same_name_is_a_bad_signature() {
         // different key: the path is found by name and its signature fails.
         let pki = Pki::new();
         let impostor = Pki::new();
-        let leaf = pki.good_leaf();
+        let leaf = good_leaf(&pki);
         let addr = serve_tls(ServerSpec::new(pki.chain(&leaf), &leaf)).await;
-        let rec = handshake(addr, "good.test", &impostor.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&impostor), &opts())
             .await
             .unwrap();
         assert_eq!(rec.verdict.error, Some(VerifyErrorKind::BadSignature));
@@ -519,7 +415,7 @@ async fn six_day_certificate() {
             now + time::Duration::days(5),
         );
         let addr = serve_tls(ServerSpec::new(pki.chain(&leaf), &leaf)).await;
-        let rec = handshake(addr, "good.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .unwrap();
         assert!(rec.verdict.valid);
@@ -533,11 +429,9 @@ async fn six_day_certificate() {
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap(),
         );
-        let later = pki.trust().verify_chain(&rec.chain_der, "good.test", ahead);
+        let later = trust(&pki).verify_chain(&rec.chain_der, "good.test", ahead);
         assert_eq!(later.error, Some(VerifyErrorKind::Expired));
-        let today = pki
-            .trust()
-            .verify_chain(&rec.chain_der, "good.test", UnixTime::now());
+        let today = trust(&pki).verify_chain(&rec.chain_der, "good.test", UnixTime::now());
         assert!(today.valid);
     })
     .await;
@@ -547,11 +441,11 @@ async fn six_day_certificate() {
 async fn tls12_only_server() {
     bounded(async {
         let pki = Pki::new();
-        let leaf = pki.good_leaf();
+        let leaf = good_leaf(&pki);
         let mut spec = ServerSpec::new(pki.chain(&leaf), &leaf);
         spec.versions = TLS12_ONLY;
         let addr = serve_tls(spec).await;
-        let trust = pki.trust();
+        let trust = trust(&pki);
 
         let only13 = HandshakeOptions {
             only_tls13: true,
@@ -582,11 +476,11 @@ async fn tls12_only_server() {
 async fn ocsp_staple_is_noticed() {
     bounded(async {
         let pki = Pki::new();
-        let leaf = pki.good_leaf();
+        let leaf = good_leaf(&pki);
         let mut spec = ServerSpec::new(pki.chain(&leaf), &leaf);
         spec.ocsp = b"not really an OCSP response".to_vec();
         let addr = serve_tls(spec).await;
-        let rec = handshake(addr, "good.test", &pki.trust(), &opts())
+        let rec = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .unwrap();
         assert!(rec.ocsp_stapled);
@@ -601,7 +495,7 @@ async fn connection_refused() {
         let addr = listener.local_addr().unwrap();
         drop(listener);
         let pki = Pki::new();
-        let err = handshake(addr, "good.test", &pki.trust(), &opts())
+        let err = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .expect_err("nothing listens");
         assert!(
@@ -622,7 +516,7 @@ async fn silent_server_times_out() {
             ..HandshakeOptions::default()
         };
         let started = std::time::Instant::now();
-        let err = handshake(addr, "good.test", &pki.trust(), &o)
+        let err = handshake(addr, "good.test", &trust(&pki), &o)
             .await
             .expect_err("silent server");
         let took = started.elapsed();
@@ -651,7 +545,7 @@ async fn plain_http_on_the_tls_port_is_a_handshake_error() {
     bounded(async {
         let addr = serve_raw(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
         let pki = Pki::new();
-        let err = handshake(addr, "good.test", &pki.trust(), &opts())
+        let err = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .expect_err("not TLS");
         assert!(
@@ -667,7 +561,7 @@ async fn server_that_hangs_up_is_closed() {
     bounded(async {
         let addr = serve_raw(b"").await;
         let pki = Pki::new();
-        let err = handshake(addr, "good.test", &pki.trust(), &opts())
+        let err = handshake(addr, "good.test", &trust(&pki), &opts())
             .await
             .expect_err("closed");
         assert!(matches!(err, TlsError::Closed), "unexpected {err:?}");
@@ -680,7 +574,7 @@ async fn invalid_server_name() {
     bounded(async {
         let pki = Pki::new();
         let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        let err = handshake(addr, "not a name", &pki.trust(), &opts())
+        let err = handshake(addr, "not a name", &trust(&pki), &opts())
             .await
             .expect_err("bad name");
         assert!(matches!(err, TlsError::InvalidServerName { .. }));
@@ -698,12 +592,12 @@ async fn ca_file_adds_a_root() {
         let pki = Pki::new();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ca.pem");
-        std::fs::write(&path, pki.root.pem()).unwrap();
+        std::fs::write(&path, pki.root_pem()).unwrap();
         let trust = TlsTrust::load(Some(&path)).expect("load");
         assert_eq!(trust.summary().extra_roots, 1);
         assert!(trust.summary().webpki_roots > 100);
 
-        let leaf = pki.good_leaf();
+        let leaf = good_leaf(&pki);
         let addr = serve_tls(ServerSpec::new(pki.chain(&leaf), &leaf)).await;
         let rec = handshake(addr, "good.test", &trust, &opts()).await.unwrap();
         assert!(rec.verdict.valid, "{:?}", rec.verdict);
@@ -747,7 +641,7 @@ fn ca_file_errors_name_the_path() {
 #[test]
 fn client_config_uses_the_same_roots() {
     let pki = Pki::new();
-    let trust = TlsTrust::from_pem_roots(pki.root.pem().as_bytes()).unwrap();
+    let trust = TlsTrust::from_pem_roots(pki.root_pem().as_bytes()).unwrap();
     assert_eq!(trust.root_store().len(), 1);
     let config = trust
         .client_config(&[b"h2".to_vec()], &[&rustls::version::TLS13])
