@@ -57,6 +57,24 @@ pub enum Command {
     Facts(FactsArgs),
 }
 
+/// `--fail-on`: the report's gate threshold, as a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Fail,
+    Warn,
+    Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(a: FailOnArg) -> FailOn {
+        match a {
+            FailOnArg::Fail => FailOn::Fail,
+            FailOnArg::Warn => FailOn::Warn,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SchemaKind {
     Config,
@@ -98,8 +116,8 @@ pub struct AuditArgs {
     #[arg(long = "format", value_name = "FMT[=PATH]")]
     pub formats: Vec<OutputSpec>,
     /// Which findings fail the gate (exit 1).
-    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
-    pub fail_on: FailOn,
+    #[arg(long, value_enum, default_value_t = FailOnArg::Fail)]
+    pub fail_on: FailOnArg,
     /// Do not fail the gate for checks that could not gather their facts.
     #[arg(long)]
     pub allow_errors: bool,

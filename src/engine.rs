@@ -2,7 +2,6 @@
 //! concurrently and under timeouts, judge, apply waivers, sort, summarise.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -10,23 +9,18 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::checks::judge::judge;
-use crate::config::profile::ManualItem;
-use crate::config::project::{Config, Waiver};
-use crate::config::selection::{IdPattern, SelectedCheck};
+use crate::checks::selected::SelectedCheck;
+use crate::config::plan::AuditPlan;
+use crate::config::project::Waiver;
+use crate::config::selection::IdPattern;
+use crate::config::targets::expand;
+use crate::core::probe::ProbeId;
+use crate::core::target::{Target, TargetKind};
 use crate::probes::{self, Cause, ProbeContext, ProbeError};
 use crate::report::model::{
-    Finding, ManualEntry, NotChecked, Report, SCHEMA, Stats, Status, Summary, Tool, WaiverNote,
+    CheckInfo, Finding, ManualEntry, NotChecked, Report, SCHEMA, Stats, Status, Summary, Tool,
+    WaiverNote,
 };
-use crate::target::{Target, TargetKind, expand};
-
-/// Everything an audit needs, decided before any network traffic.
-#[derive(Debug, Clone)]
-pub struct AuditPlan {
-    pub config: Arc<Config>,
-    pub profile: String,
-    pub checks: Vec<SelectedCheck>,
-    pub manual: Vec<ManualItem>,
-}
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -40,7 +34,7 @@ pub struct RunOptions {
     pub now: OffsetDateTime,
 }
 
-type ProbeKey = (String, String);
+type ProbeKey = (ProbeId, String);
 type ProbeResults = BTreeMap<ProbeKey, Result<Value, ProbeError>>;
 
 pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Report {
@@ -55,7 +49,7 @@ pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Repo
         for target in targets.iter().filter(|t| t.kind == check.spec.target) {
             jobs.push((check, target));
             for probe in check.spec.probes.iter().chain(&check.spec.optional_probes) {
-                needed.insert((probe.clone(), target.name.clone()));
+                needed.insert((*probe, target.name.clone()));
             }
         }
     }
@@ -68,9 +62,9 @@ pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Repo
         let mut facts = Map::new();
         let mut failure = None;
         for probe in &check.spec.probes {
-            match results.get(&(probe.clone(), target.name.clone())) {
+            match results.get(&(*probe, target.name.clone())) {
                 Some(Ok(v)) => {
-                    facts.insert(probe.clone(), v.clone());
+                    facts.insert(probe.name().to_string(), v.clone());
                 }
                 Some(Err(e)) => {
                     failure.get_or_insert_with(|| e.clone());
@@ -83,8 +77,8 @@ pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Repo
             }
         }
         for probe in &check.spec.optional_probes {
-            if let Some(Ok(v)) = results.get(&(probe.clone(), target.name.clone())) {
-                facts.insert(probe.clone(), v.clone());
+            if let Some(Ok(v)) = results.get(&(*probe, target.name.clone())) {
+                facts.insert(probe.name().to_string(), v.clone());
             }
         }
         let outcome = match &failure {
@@ -98,6 +92,7 @@ pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Repo
     sort_findings(&mut findings);
 
     let summary = summarise(&findings, &targets, &plan.checks);
+    let checks = check_table(&plan.checks, &findings);
     Report {
         schema: SCHEMA.to_string(),
         tool: Tool {
@@ -121,6 +116,7 @@ pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Repo
                 text: m.text.clone(),
             })
             .collect(),
+        checks,
         diff: None,
         stats: Stats {
             targets: count(targets.len()),
@@ -131,6 +127,27 @@ pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Repo
             http_connections: count(ctx.http.connections_opened()),
         },
     }
+}
+
+/// What each check that produced a finding is, sorted by id.
+fn check_table(checks: &[SelectedCheck], findings: &[Finding]) -> Vec<CheckInfo> {
+    let used: BTreeSet<&str> = findings.iter().map(|f| f.check.as_str()).collect();
+    let mut table: Vec<CheckInfo> = checks
+        .iter()
+        .filter(|c| used.contains(c.spec.id.as_str()))
+        .map(|c| CheckInfo {
+            id: c.spec.id.clone(),
+            title: c.spec.title.clone(),
+            description: c.spec.description.clone(),
+            severity: c.severity,
+            area: c.spec.area.clone(),
+            target: c.spec.target,
+            remediation: c.spec.remediation.clone(),
+            references: c.spec.references.clone(),
+        })
+        .collect();
+    table.sort_by(|a, b| a.id.cmp(&b.id));
+    table
 }
 
 fn count(n: usize) -> u32 {
@@ -148,14 +165,13 @@ pub async fn run_probes(
     let deadline = tokio::time::Instant::now() + opts.deadline;
     let tasks = needed.iter().map(|(probe, name)| {
         let ctx = ctx.clone();
-        let target = probe_target(probe, name, targets);
-        let probe = probe.clone();
-        let key = (probe.clone(), name.clone());
+        let target = probe_target(*probe, name, targets);
+        let probe = *probe;
+        let key = (probe, name.clone());
         let probe_timeout = opts.probe_timeout;
         async move {
             let work = async {
-                match tokio::time::timeout(probe_timeout, probes::run(&probe, &target, &ctx)).await
-                {
+                match tokio::time::timeout(probe_timeout, probes::run(probe, &target, &ctx)).await {
                     Ok(result) => result,
                     Err(_) => Err(ProbeError::new(
                         Cause::Timeout,
@@ -184,8 +200,8 @@ pub async fn run_probes(
 
 /// The target a probe looks at: the configured one of a kind the probe accepts (a
 /// domain check that reads `tls` looks at the host of the same name).
-fn probe_target(probe: &str, name: &str, targets: &[Target]) -> Target {
-    let kinds = probes::info(probe).map_or(&[][..], |p| p.targets);
+fn probe_target(probe: ProbeId, name: &str, targets: &[Target]) -> Target {
+    let kinds = probe.targets();
     targets
         .iter()
         .filter(|t| t.name == name)

@@ -5,10 +5,9 @@
 
 pub mod checks;
 pub mod config;
+pub mod core;
 pub mod engine;
 pub mod net;
 pub mod parse;
 pub mod probes;
 pub mod report;
-pub mod target;
-pub mod text;

@@ -3,8 +3,8 @@
 //! any network.
 
 use launchready::checks::judge::judge;
+use launchready::checks::selected::SelectedCheck;
 use launchready::config::catalog::Catalog;
-use launchready::config::selection::SelectedCheck;
 use launchready::report::model::{Finding, Status};
 use serde_json::{Map, Value, json};
 

@@ -3,8 +3,8 @@
 use serde_json::{Map, Value};
 
 use super::expr::{Scope, to_json};
-use crate::config::selection::SelectedCheck;
-use crate::probes::{Cause, ProbeError};
+use super::selected::SelectedCheck;
+use crate::core::cause::{Cause, ProbeError};
 use crate::report::model::{ErrorNote, Finding, Status};
 
 /// The findings of one check on one target. `facts` maps probe name to facts, or is the
@@ -21,7 +21,7 @@ pub fn judge(
         target: target.to_string(),
         subject: None,
         status: Status::Pass,
-        severity: check.severity.as_str().to_string(),
+        severity: check.severity,
         area: spec.area.clone(),
         title: spec.title.clone(),
         message: String::new(),
@@ -175,10 +175,10 @@ fn partial_failure(value: &Value) -> (Cause, String) {
 
 fn error_finding(mut f: Finding, cause: Cause, message: String) -> Finding {
     f.status = Status::Error;
-    f.message = crate::text::truncate(&message, 400);
+    f.message = crate::core::text::truncate(&message, 400);
     f.evidence = Value::Object(Map::new());
     f.error = Some(ErrorNote {
-        cause: cause.as_str().to_string(),
+        cause,
         next_step: cause.next_step().to_string(),
     });
     f
@@ -191,12 +191,11 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::checks::spec::decode_spec;
+    use crate::config::check_spec::decode_spec;
     use crate::config::diagnostic::SourceFile;
-    use crate::probes::PROBE_NAMES;
 
     fn check(yaml: &str) -> SelectedCheck {
-        let spec = decode_spec(&SourceFile::new("t.yaml", yaml), "test", PROBE_NAMES)
+        let spec = decode_spec(&SourceFile::new("t.yaml", yaml), "test")
             .unwrap_or_else(|e| panic!("spec: {e:?}"));
         SelectedCheck {
             params: spec.params.clone().into_iter().collect(),

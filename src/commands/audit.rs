@@ -60,7 +60,7 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
             None => out.print(&text)?,
         }
     }
-    let passed = report.gate_passes(args.fail_on, args.allow_errors);
+    let passed = report.gate_passes(args.fail_on.into(), args.allow_errors);
     Ok(ExitCode::from(if passed {
         EXIT_PASSED
     } else {

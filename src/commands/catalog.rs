@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use launchready::checks::explain;
+use super::explain;
 use launchready::config::catalog::{Catalog, builtin_profiles, load_profile};
 
 use super::{AppError, Output};
@@ -15,7 +15,7 @@ pub fn checks(id: Option<&str>, dir: &Option<PathBuf>, out: &Output) -> Result<E
         Some(id) => match catalog.get(id) {
             Some(spec) => explain::explain_check(spec),
             None => {
-                let hint = launchready::text::suggest(id, catalog.ids())
+                let hint = launchready::core::text::suggest(id, catalog.ids())
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_else(|| "; `launchready checks` lists them".into());
                 return Err(AppError::Usage(format!("there is no check `{id}`{hint}")));

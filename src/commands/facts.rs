@@ -4,8 +4,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use launchready::config::project::Config;
-use launchready::probes::{self, PROBES};
-use launchready::target::{Target, TargetKind, validate_hostname};
+use launchready::core::probe::{PROBES, ProbeInfo};
+use launchready::core::target::{Target, TargetKind, validate_hostname};
+use launchready::probes;
 
 use super::audit::{probe_context, seconds};
 use super::{AppError, Output};
@@ -14,14 +15,18 @@ use crate::cli::FactsArgs;
 pub fn run(args: &FactsArgs, out: &Output) -> Result<ExitCode, AppError> {
     let name = validate_hostname(&args.target)
         .map_err(|why| AppError::Usage(format!("`{}` is not a name: {why}", args.target)))?;
-    let chosen: Vec<&probes::ProbeInfo> = match &args.probe {
-        Some(p) => vec![probes::info(p).ok_or_else(|| {
-            let names: Vec<&str> = PROBES.iter().map(|p| p.name).collect();
-            AppError::Usage(format!(
-                "there is no probe named `{p}`; probes: {}",
-                names.join(", ")
-            ))
-        })?],
+    let chosen: Vec<&ProbeInfo> = match &args.probe {
+        Some(p) => vec![
+            launchready::core::probe::ProbeId::parse(p)
+                .map(|id| id.info())
+                .ok_or_else(|| {
+                    let names: Vec<&str> = PROBES.iter().map(|p| p.name).collect();
+                    AppError::Usage(format!(
+                        "there is no probe named `{p}`; probes: {}",
+                        names.join(", ")
+                    ))
+                })?,
+        ],
         None => PROBES.iter().collect(),
     };
     let timeout = seconds(args.net.timeout, "--timeout")?;
@@ -32,7 +37,7 @@ pub fn run(args: &FactsArgs, out: &Output) -> Result<ExitCode, AppError> {
         for info in chosen {
             let kind = info.targets.first().copied().unwrap_or(TargetKind::Host);
             let target = Target::new(kind, name.clone());
-            let value = match tokio::time::timeout(timeout * 3, probes::run(info.name, &target, &ctx)).await {
+            let value = match tokio::time::timeout(timeout * 3, probes::run(info.id, &target, &ctx)).await {
                 Ok(Ok(v)) => v,
                 Ok(Err(e)) => serde_json::json!({"error": {"cause": e.cause, "message": e.message}}),
                 Err(_) => serde_json::json!({"error": {"cause": "timeout", "message": "the probe did not finish in time"}}),

@@ -2,6 +2,7 @@
 
 mod audit;
 mod catalog;
+mod explain;
 mod facts;
 mod schema;
 

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use include_dir::{Dir, include_dir};
 
+use super::check_spec::decode_spec;
 use super::diagnostic::{ConfigErrors, ConfigProblem, FileDiagnostic, SourceFile};
 use super::profile::{Profile, decode_profile};
-use crate::checks::spec::{CheckSpec, decode_spec};
-use crate::probes::PROBE_NAMES;
+use crate::checks::spec::CheckSpec;
 
 static BUILTIN_CHECKS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/checks");
 static BUILTIN_PROFILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/profiles");
@@ -29,7 +29,7 @@ impl Catalog {
         let mut by_id: BTreeMap<String, Arc<CheckSpec>> = BTreeMap::new();
         for file in embedded_yaml(&BUILTIN_CHECKS) {
             let source = SourceFile::new(format!("checks/{}", file.0), file.1);
-            match decode_spec(&source, "built-in", PROBE_NAMES) {
+            match decode_spec(&source, "built-in") {
                 Ok(spec) => {
                     by_id.insert(spec.id.clone(), Arc::new(spec));
                 }
@@ -58,7 +58,7 @@ impl Catalog {
                     }
                 };
                 let source = SourceFile::new(name.clone(), text);
-                match decode_spec(&source, &name, PROBE_NAMES) {
+                match decode_spec(&source, &name) {
                     Ok(spec) => {
                         if let Some(existing) = by_id.get(&spec.id) {
                             let reused_builtin = existing.origin == "built-in";
@@ -182,7 +182,7 @@ pub fn load_profile(name: &str, base: &Path) -> Result<Profile, ConfigErrors> {
             problems: vec![ConfigProblem::plain(
                 format!("there is no built-in profile named `{name}`"),
                 Some(
-                    match crate::text::suggest(name, names.iter().map(String::as_str)) {
+                    match crate::core::text::suggest(name, names.iter().map(String::as_str)) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => format!(
                             "built-in profiles: {}; or give the path of a profile file",

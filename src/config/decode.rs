@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::diagnostic::{ConfigErrors, FileDiagnostic, SourceFile};
 use super::yaml::{Node, NodeValue, parse_bool};
-use crate::text::suggest;
+use crate::core::text::suggest;
 
 pub struct Decoder<'s> {
     pub file: &'s SourceFile,

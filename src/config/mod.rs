@@ -2,11 +2,14 @@
 //! the command line's filters, with every problem collected before giving up.
 
 pub mod catalog;
+pub mod check_spec;
 pub mod decode;
 pub mod diagnostic;
+pub mod plan;
 pub mod profile;
 pub mod project;
 pub mod selection;
+pub mod targets;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +20,7 @@ use diagnostic::{ConfigErrors, ConfigProblem, SourceFile};
 use project::{Config, decode_config_partial};
 use selection::{Filters, select, split_flag_values};
 
-use crate::engine::AuditPlan;
+pub use plan::AuditPlan;
 
 /// The file looked for in the working directory when `-c` is not given.
 pub const DEFAULT_CONFIG: &str = "launchready.yaml";
@@ -66,7 +69,7 @@ pub fn load_plan(opts: &LoadOptions) -> Result<AuditPlan, ConfigErrors> {
     let (mut config, config_errors) = load_config(opts.config_path.as_deref());
     errors.extend(config_errors);
     for d in &opts.domains {
-        match crate::target::validate_hostname(d) {
+        match crate::core::target::validate_hostname(d) {
             Ok(name) if !config.domains.contains(&name) => config.domains.push(name),
             Ok(_) => {}
             Err(why) => errors.push(ConfigProblem::plain(

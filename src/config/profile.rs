@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::decode::Decoder;
 use super::diagnostic::{ConfigErrors, SourceFile};
-use crate::checks::spec::{SEVERITIES, Severity};
+use crate::core::severity::Severity;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ManualItem {
@@ -100,7 +100,7 @@ pub fn decode_profile(file: &SourceFile) -> Result<Profile, ConfigErrors> {
         {
             for (id, key, value) in entries {
                 profile.references.push((id.to_string(), key.span.clone()));
-                if let Some(s) = d.choice(value, "severity", SEVERITIES)
+                if let Some(s) = d.choice(value, "severity", &Severity::NAMES)
                     && let Some(sev) = Severity::parse(&s)
                 {
                     profile.severity.insert(id.to_string(), sev);

@@ -318,7 +318,7 @@ fn mask_misplaced_secrets(file: &SourceFile) -> SourceFile {
 fn names(d: &mut Decoder, node: &Node, what: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (name, span) in d.strings(node, what) {
-        match crate::target::validate_hostname(&name) {
+        match crate::core::target::validate_hostname(&name) {
             Ok(n) => out.push(n),
             Err(why) => d.error(
                 span,
@@ -577,7 +577,9 @@ fn check_overrides(d: &mut Decoder, node: &Node, config: &mut Config) {
                 .insert((id.to_string(), name.to_string()), name_node.span.clone());
             match name {
                 "severity" => {
-                    if let Some(s) = d.choice(v, "severity", crate::checks::spec::SEVERITIES) {
+                    if let Some(s) =
+                        d.choice(v, "severity", &crate::core::severity::Severity::NAMES)
+                    {
                         map.insert(name.to_string(), serde_json::Value::String(s));
                     }
                 }
@@ -608,7 +610,7 @@ fn waivers(d: &mut Decoder, node: &Node, config: &mut Config) {
         let target = f
             .get("target")
             .and_then(|n| d.non_empty(n, "waiver target"))
-            .map(|t| crate::target::normalise_target(&t));
+            .map(|t| crate::core::target::normalise_target(&t));
         let reason = f
             .get("reason")
             .and_then(|n| d.non_empty(n, "waiver reason"));

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::Arc;
 
 use globset::{Glob, GlobMatcher};
 
@@ -12,17 +11,9 @@ use super::catalog::Catalog;
 use super::diagnostic::{ConfigErrors, ConfigProblem, FileDiagnostic, SourceFile};
 use super::profile::Profile;
 use super::project::Config;
-use crate::checks::spec::{CheckSpec, Severity};
-use crate::text::suggest;
-
-/// One check as this audit runs it.
-#[derive(Debug, Clone)]
-pub struct SelectedCheck {
-    pub spec: Arc<CheckSpec>,
-    /// The spec's params with the profile's and config's overrides applied.
-    pub params: serde_json::Map<String, serde_json::Value>,
-    pub severity: Severity,
-}
+use crate::checks::selected::SelectedCheck;
+use crate::core::severity::Severity;
+use crate::core::text::suggest;
 
 /// A compiled check-id pattern: an exact id or a glob.
 #[derive(Debug, Clone)]

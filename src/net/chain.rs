@@ -76,7 +76,7 @@ impl ChainError {
         ChainError {
             url: url.to_string(),
             cause,
-            message: crate::text::truncate(&message.into(), MAX_VALUE),
+            message: crate::core::text::truncate(&message.into(), MAX_VALUE),
         }
     }
 }
@@ -207,7 +207,7 @@ pub struct Resolved {
 /// references are joined, spaces and raw non-ASCII bytes are percent-encoded (and
 /// reported), the fragment is dropped from the next request. Never panics.
 pub fn resolve_location(base: &Url, raw: &[u8]) -> Resolved {
-    let text = crate::text::truncate(&String::from_utf8_lossy(raw), MAX_VALUE);
+    let text = crate::core::text::truncate(&String::from_utf8_lossy(raw), MAX_VALUE);
     let trimmed = trim_ascii(raw);
     let mut problems = Vec::new();
     if trimmed.is_empty() {
@@ -239,7 +239,7 @@ pub fn resolve_location(base: &Url, raw: &[u8]) -> Resolved {
             encoded.push(char::from(b));
         }
     }
-    let shown = crate::text::truncate(&text, 80);
+    let shown = crate::core::text::truncate(&text, 80);
     let problem = |extra: Option<String>| {
         let mut all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         all.extend(extra);
@@ -259,7 +259,7 @@ pub fn resolve_location(base: &Url, raw: &[u8]) -> Resolved {
             next: None,
             problem: problem(Some(format!(
                 "is a {}: URL, not http(s)",
-                crate::text::truncate(next.scheme(), 20)
+                crate::core::text::truncate(next.scheme(), 20)
             ))),
         },
         Err(e) => Resolved {

@@ -19,6 +19,8 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use serde::Serialize;
 use tokio::sync::{Mutex, OnceCell};
 
+use crate::core::cause::{Cause, ProbeError};
+
 /// The record types launchready asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -402,7 +404,7 @@ fn classify(name: &str, kind: RecordKind, err: NetError) -> Result<DnsAnswer, Dn
         name: name.to_string(),
         kind: kind.as_str(),
         failure,
-        message: crate::text::truncate(&message, 200),
+        message: crate::core::text::truncate(&message, 200),
     })
 }
 
@@ -422,6 +424,19 @@ pub fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
     Err(format!(
         "`{s}` is not a nameserver address; write an IP with an optional port, like 127.0.0.1:5353 or [::1]:53"
     ))
+}
+
+impl From<DnsError> for ProbeError {
+    fn from(e: DnsError) -> Self {
+        let cause = match e.failure {
+            DnsFailure::Timeout => Cause::Timeout,
+            DnsFailure::Servfail => Cause::Servfail,
+            DnsFailure::Refused => Cause::DnsRefused,
+            DnsFailure::InvalidName => Cause::InvalidInput,
+            DnsFailure::Network | DnsFailure::Other => Cause::Network,
+        };
+        ProbeError::new(cause, e.to_string())
+    }
 }
 
 #[cfg(test)]

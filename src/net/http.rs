@@ -183,7 +183,7 @@ impl HttpClient {
                     Cause::InvalidInput,
                     format!(
                         "`{}` is not an http(s) URL",
-                        crate::text::truncate(start, 100)
+                        crate::core::text::truncate(start, 100)
                     ),
                 ));
                 chain.finish();
@@ -410,7 +410,7 @@ impl HttpClient {
             let content_type = response
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
-                .map(|v| crate::text::truncate(&String::from_utf8_lossy(v.as_bytes()), 100));
+                .map(|v| crate::core::text::truncate(&String::from_utf8_lossy(v.as_bytes()), 100));
             let mut body = Vec::new();
             while (body.len() as u64) < MAX_BODY {
                 match response.chunk().await {
@@ -448,7 +448,7 @@ impl HttpClient {
                 .headers()
                 .get_all(STRICT_TRANSPORT_SECURITY)
                 .iter()
-                .map(|v| crate::text::truncate(&String::from_utf8_lossy(v.as_bytes()), 300))
+                .map(|v| crate::core::text::truncate(&String::from_utf8_lossy(v.as_bytes()), 300))
                 .collect();
             let location = response
                 .headers()
@@ -514,7 +514,7 @@ fn recorded_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
         if !values.is_empty() {
             out.insert(
                 (*name).to_string(),
-                crate::text::truncate(&values.join(", "), MAX_HEADER_VALUE),
+                crate::core::text::truncate(&values.join(", "), MAX_HEADER_VALUE),
             );
         }
     }

@@ -720,7 +720,7 @@ fn io_error(err: &std::io::Error) -> LegacyError {
         | std::io::ErrorKind::ConnectionAborted
         | std::io::ErrorKind::BrokenPipe => LegacyError::Reset,
         _ => LegacyError::Io {
-            message: crate::text::truncate(&err.to_string(), 200),
+            message: crate::core::text::truncate(&err.to_string(), 200),
         },
     }
 }

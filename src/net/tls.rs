@@ -126,7 +126,7 @@ impl TlsTrust {
         summary.system_errors = native
             .errors
             .iter()
-            .map(|e| crate::text::truncate(&e.to_string(), MAX_MESSAGE))
+            .map(|e| crate::core::text::truncate(&e.to_string(), MAX_MESSAGE))
             .collect();
         let before = roots.len();
         let (_added, ignored) = roots.add_parsable_certificates(native.certs);
@@ -140,7 +140,7 @@ impl TlsTrust {
         if let Some(path) = ca_file {
             let pem = std::fs::read(path).map_err(|e| TrustError::CaFileUnreadable {
                 path: path.to_path_buf(),
-                reason: crate::text::truncate(&e.to_string(), MAX_MESSAGE),
+                reason: crate::core::text::truncate(&e.to_string(), MAX_MESSAGE),
             })?;
             let certs = pem_certificates(&pem).map_err(|reason| TrustError::CaFileInvalid {
                 path: path.to_path_buf(),
@@ -157,7 +157,7 @@ impl TlsTrust {
                     .map_err(|e| TrustError::CaFileBadCertificate {
                         path: path.to_path_buf(),
                         index: index + 1,
-                        reason: crate::text::truncate(&e.to_string(), MAX_MESSAGE),
+                        reason: crate::core::text::truncate(&e.to_string(), MAX_MESSAGE),
                     })?;
                 summary.extra_roots += 1;
             }
@@ -191,7 +191,7 @@ impl TlsTrust {
         let mut roots = RootCertStore::empty();
         for (i, cert) in certs.into_iter().enumerate() {
             roots.add(cert).map_err(|e| {
-                TrustError::InvalidRoots(crate::text::truncate(
+                TrustError::InvalidRoots(crate::core::text::truncate(
                     &format!("certificate #{}: {e}", i + 1),
                     MAX_MESSAGE,
                 ))
@@ -214,7 +214,9 @@ impl TlsTrust {
         let roots = Arc::new(roots);
         let verifier = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
             .build()
-            .map_err(|e| TrustError::Config(crate::text::truncate(&e.to_string(), MAX_MESSAGE)))?;
+            .map_err(|e| {
+                TrustError::Config(crate::core::text::truncate(&e.to_string(), MAX_MESSAGE))
+            })?;
         Ok(TlsTrust {
             inner: Arc::new(TrustInner {
                 roots,
@@ -251,7 +253,9 @@ impl TlsTrust {
     ) -> Result<Arc<ClientConfig>, TrustError> {
         let mut config = ClientConfig::builder_with_provider(self.inner.provider.clone())
             .with_protocol_versions(versions)
-            .map_err(|e| TrustError::Config(crate::text::truncate(&e.to_string(), MAX_MESSAGE)))?
+            .map_err(|e| {
+                TrustError::Config(crate::core::text::truncate(&e.to_string(), MAX_MESSAGE))
+            })?
             .with_root_certificates(self.inner.roots.clone())
             .with_no_client_auth();
         config.alpn_protocols = alpn.to_vec();
@@ -340,7 +344,7 @@ impl TlsTrust {
         let mut config = ClientConfig::builder_with_provider(self.inner.provider.clone())
             .with_protocol_versions(versions)
             .map_err(|e| TlsError::Config {
-                message: crate::text::truncate(&e.to_string(), MAX_MESSAGE),
+                message: crate::core::text::truncate(&e.to_string(), MAX_MESSAGE),
             })?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
@@ -356,7 +360,7 @@ impl TlsTrust {
 fn pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| crate::text::truncate(&e.to_string(), MAX_MESSAGE))
+        .map_err(|e| crate::core::text::truncate(&e.to_string(), MAX_MESSAGE))
 }
 
 /// Wraps the contents of a DER `Name` in its SEQUENCE header, as it appears inside a
@@ -405,7 +409,7 @@ impl Verdict {
         Verdict {
             valid: false,
             error: Some(kind),
-            message: Some(crate::text::truncate(message, MAX_MESSAGE)),
+            message: Some(crate::core::text::truncate(message, MAX_MESSAGE)),
         }
     }
 }
@@ -707,7 +711,7 @@ pub async fn handshake(
 ) -> Result<HandshakeRecord, TlsError> {
     let name =
         ServerName::try_from(server_name.to_string()).map_err(|_| TlsError::InvalidServerName {
-            name: crate::text::truncate(server_name, MAX_MESSAGE),
+            name: crate::core::text::truncate(server_name, MAX_MESSAGE),
         })?;
     let recorder = Arc::new(RecordingVerifier::new(trust.inner.verifier.clone()));
     let config = trust.recording_config(recorder.clone(), opts)?;
@@ -787,7 +791,7 @@ pub async fn handshake(
             .unwrap_or_else(|| "unknown".into()),
         alpn: conn
             .alpn_protocol()
-            .map(|p| crate::text::truncate(&String::from_utf8_lossy(p), MAX_MESSAGE)),
+            .map(|p| crate::core::text::truncate(&String::from_utf8_lossy(p), MAX_MESSAGE)),
         ocsp_stapled: seen.as_ref().is_some_and(|s| s.ocsp_stapled),
         connect_ms,
         handshake_ms,
@@ -821,7 +825,7 @@ fn classify_io(
     {
         return classify_rustls(tls_err, presented_chain.unwrap_or_default());
     }
-    let message = crate::text::truncate(&e.to_string(), MAX_MESSAGE);
+    let message = crate::core::text::truncate(&e.to_string(), MAX_MESSAGE);
     match e.kind() {
         ErrorKind::ConnectionRefused => TlsError::Refused { message },
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe => {
@@ -834,7 +838,7 @@ fn classify_io(
 }
 
 fn classify_rustls(err: &rustls::Error, presented_chain: Vec<Vec<u8>>) -> TlsError {
-    let message = crate::text::truncate(&err.to_string(), MAX_MESSAGE);
+    let message = crate::core::text::truncate(&err.to_string(), MAX_MESSAGE);
     match err {
         rustls::Error::AlertReceived(AlertDescription::ProtocolVersion) => {
             TlsError::ProtocolVersion { message }

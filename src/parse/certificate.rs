@@ -91,8 +91,9 @@ pub fn parse_certificate(
     der: &[u8],
     now: OffsetDateTime,
 ) -> Result<CertificateFacts, CertificateError> {
-    let (rest, cert) = X509Certificate::from_der(der)
-        .map_err(|e| CertificateError::Malformed(crate::text::truncate(&e.to_string(), 200)))?;
+    let (rest, cert) = X509Certificate::from_der(der).map_err(|e| {
+        CertificateError::Malformed(crate::core::text::truncate(&e.to_string(), 200))
+    })?;
     if !rest.is_empty() {
         return Err(CertificateError::TrailingData(rest.len()));
     }
@@ -236,8 +237,9 @@ fn general_name_text(name: &GeneralName<'_>) -> Option<String> {
 }
 
 fn rfc3339(t: OffsetDateTime) -> Result<String, CertificateError> {
-    t.format(&Rfc3339)
-        .map_err(|e| CertificateError::InvalidDate(crate::text::truncate(&e.to_string(), 200)))
+    t.format(&Rfc3339).map_err(|e| {
+        CertificateError::InvalidDate(crate::core::text::truncate(&e.to_string(), 200))
+    })
 }
 
 /// Whole days from `from` to `to`, rounded towards negative infinity.

@@ -45,7 +45,7 @@ pub fn parse_hsts(value: &str) -> Hsts {
         if !is_token(name) {
             hsts.problems.push(format!(
                 "`{}` is not a directive name",
-                crate::text::truncate(name, 40)
+                crate::core::text::truncate(name, 40)
             ));
             fatal = true;
             continue;
@@ -73,7 +73,7 @@ pub fn parse_hsts(value: &str) -> Hsts {
                 Some(Err(_)) => {
                     hsts.problems.push(format!(
                         "max-age `{}` is not a number of seconds",
-                        crate::text::truncate(val.as_deref().unwrap_or_default(), 40)
+                        crate::core::text::truncate(val.as_deref().unwrap_or_default(), 40)
                     ));
                     fatal = true;
                 }

@@ -289,7 +289,7 @@ pub fn judge_selector(
             s.status = SelectorStatus::Invalid;
             s.detail = format!(
                 "the key record does not parse: {}",
-                crate::text::truncate(&e.to_string(), 200)
+                crate::core::text::truncate(&e.to_string(), 200)
             );
             return s;
         }

@@ -151,7 +151,7 @@ pub async fn facts<R: Resolver>(
     let record = match parse_dmarc(&text) {
         Ok(r) => r,
         Err(e) => {
-            facts.syntax_error = Some(crate::text::truncate(&e.to_string(), 300));
+            facts.syntax_error = Some(crate::core::text::truncate(&e.to_string(), 300));
             return Ok(facts);
         }
     };

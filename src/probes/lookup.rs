@@ -72,7 +72,7 @@ impl From<&DnsError> for LookupFailure {
             name: e.name.clone(),
             record_type: e.kind.to_string(),
             cause,
-            message: crate::text::truncate(&e.to_string(), 200),
+            message: crate::core::text::truncate(&e.to_string(), 200),
         }
     }
 }

@@ -235,7 +235,7 @@ fn tls_rpt_facts(name: String, answer: Result<DnsAnswer, DnsError>) -> TlsRptFac
 pub fn apply_policy(facts: &mut MtaStsFacts, body: Result<&str, String>) {
     facts.policy_checked = true;
     match body {
-        Err(why) => facts.policy_error = Some(crate::text::truncate(&why, 300)),
+        Err(why) => facts.policy_error = Some(crate::core::text::truncate(&why, 300)),
         Ok(text) => match parse_mta_sts_policy(text) {
             Ok(policy) => {
                 facts.comparison = Some(compare_policy(&policy, &facts.mx_hosts));

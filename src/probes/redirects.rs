@@ -13,8 +13,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{Cause, ProbeContext, ProbeError};
+use crate::core::target::{Target, TargetKind};
 use crate::net::chain::{Chain, ChainError};
-use crate::target::{Target, TargetKind};
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RedirectFacts {

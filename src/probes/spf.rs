@@ -161,7 +161,7 @@ pub async fn facts<R: Resolver>(
             facts.syntax_error = crate::parse::spf::parse_spf(&text).err().map(|e| {
                 let column = e.offset().map(|o| column_at(&text, o));
                 SyntaxError {
-                    message: crate::text::truncate(&e.to_string(), 300),
+                    message: crate::core::text::truncate(&e.to_string(), 300),
                     term: e.term().map(str::to_string),
                     column,
                 }

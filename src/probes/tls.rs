@@ -221,7 +221,7 @@ async fn observe(
                 verdict: trust.verify_chain(&presented_chain, host, UnixTime::now()),
                 chain_complete: trust.chain_complete(&presented_chain),
                 completed: false,
-                error: Some(crate::text::truncate(&error.to_string(), 300)),
+                error: Some(crate::core::text::truncate(&error.to_string(), 300)),
                 protocol_version: "unknown".into(),
                 cipher_suite: "unknown".into(),
                 alpn: None,
@@ -267,14 +267,14 @@ async fn tls13_only(
         ),
         Err(e @ TlsError::ProtocolVersion { .. }) => (
             false,
-            crate::text::truncate(
+            crate::core::text::truncate(
                 &format!("the server refused a handshake offering only TLS 1.3: {e}"),
                 300,
             ),
         ),
         Err(e) => (
             false,
-            crate::text::truncate(
+            crate::core::text::truncate(
                 &format!("a handshake offering only TLS 1.3 failed: {e}"),
                 300,
             ),

@@ -4,6 +4,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::core::area::Area;
+use crate::core::cause::Cause;
+use crate::core::severity::Severity;
+use crate::core::target::TargetKind;
+
 pub const SCHEMA: &str = "launchready.report/v1";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -23,6 +28,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Checklist items a tool cannot verify, from the profile.
     pub manual: Vec<ManualEntry>,
+    /// What each check that produced a finding is, sorted by id: renderers (SARIF
+    /// rules, handover documents) read this instead of the check catalog.
+    #[serde(default)]
+    pub checks: Vec<CheckInfo>,
     /// Changes since a baseline report, when one was given.
     pub diff: Option<serde_json::Value>,
     /// What the audit did: probes run, DNS queries and HTTP requests sent.
@@ -104,8 +113,8 @@ pub struct Finding {
     /// What inside the target this finding is about (a selector, a key, a URL).
     pub subject: Option<String>,
     pub status: Status,
-    pub severity: String,
-    pub area: String,
+    pub severity: Severity,
+    pub area: Area,
     pub title: String,
     pub message: String,
     /// Facts that support the verdict.
@@ -129,9 +138,24 @@ pub struct WaiverNote {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorNote {
-    /// timeout, servfail, nxdomain, connection_refused, check_error, …
-    pub cause: String,
+    pub cause: Cause,
     pub next_step: String,
+}
+
+/// One check, as the report describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CheckInfo {
+    pub id: String,
+    pub title: String,
+    /// What the check looks at and why it matters.
+    pub description: String,
+    /// The severity this audit ran it with (after profile and config overrides).
+    pub severity: Severity,
+    pub area: Area,
+    /// The kind of target it judges.
+    pub target: TargetKind,
+    pub remediation: String,
+    pub references: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -157,7 +181,8 @@ impl Report {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The CI gate's threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
     Fail,
     Warn,

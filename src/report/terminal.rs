@@ -48,8 +48,8 @@ pub fn render(report: &Report, detail: Detail) -> String {
         if detail == Detail::Quiet && !problem {
             continue;
         }
-        if f.area != area {
-            area = &f.area;
+        if f.area.as_str() != area {
+            area = f.area.as_str();
             let _ = writeln!(out, "\n{BOLD}{}{BOLD:#}", area.to_uppercase());
         }
         finding_line(&mut out, f, waived);

@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use super::spec::CheckSpec;
-use crate::config::catalog::Catalog;
-use crate::config::profile::Profile;
+use launchready::checks::spec::CheckSpec;
+use launchready::config::catalog::Catalog;
+use launchready::config::profile::Profile;
 
 /// One line per check: id, severity, target kind, title.
 pub fn list_checks(catalog: &Catalog) -> String {
@@ -38,7 +38,7 @@ pub fn explain_check(c: &CheckSpec) -> String {
     } else {
         format!(
             ", and the {} probe{} when {} facts",
-            c.optional_probes.join(", "),
+            names(&c.optional_probes),
             if c.optional_probes.len() > 1 { "s" } else { "" },
             if c.optional_probes.len() > 1 {
                 "they give"
@@ -52,7 +52,7 @@ pub fn explain_check(c: &CheckSpec) -> String {
         "severity {}, on each {} target, reads the {} probe{}{} ({})\n",
         c.severity.as_str(),
         c.target.as_str(),
-        c.probes.join(", "),
+        names(&c.probes),
         if c.probes.len() > 1 { "s" } else { "" },
         optional,
         c.origin
@@ -117,7 +117,8 @@ pub fn explain_profile(p: &Profile, catalog: &Catalog) -> String {
         .filter(|c| {
             let matches = |globs: &[String]| {
                 globs.iter().any(|g| {
-                    crate::config::selection::IdPattern::new(g).is_ok_and(|p| p.matches(&c.id))
+                    launchready::config::selection::IdPattern::new(g)
+                        .is_ok_and(|p| p.matches(&c.id))
                 })
             };
             matches(&p.checks) && !matches(&p.skip)
@@ -150,4 +151,12 @@ fn first_sentence(s: &str) -> String {
         Some(i) => s[..=i].to_string(),
         None => s,
     }
+}
+
+fn names(probes: &[launchready::core::probe::ProbeId]) -> String {
+    probes
+        .iter()
+        .map(|p| p.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,11 +1,21 @@
 //! Why a probe could not gather its facts: a classified cause the report and the user
 //! can act on, and a short message.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::net::dns::{DnsError, DnsFailure};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
     /// No answer in time.
@@ -107,6 +117,12 @@ impl Cause {
     }
 }
 
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ProbeError {
@@ -118,20 +134,7 @@ impl ProbeError {
     pub fn new(cause: Cause, message: impl Into<String>) -> ProbeError {
         ProbeError {
             cause,
-            message: crate::text::truncate(&message.into(), 300),
+            message: super::text::truncate(&message.into(), 300),
         }
-    }
-}
-
-impl From<DnsError> for ProbeError {
-    fn from(e: DnsError) -> Self {
-        let cause = match e.failure {
-            DnsFailure::Timeout => Cause::Timeout,
-            DnsFailure::Servfail => Cause::Servfail,
-            DnsFailure::Refused => Cause::DnsRefused,
-            DnsFailure::InvalidName => Cause::InvalidInput,
-            DnsFailure::Network | DnsFailure::Other => Cause::Network,
-        };
-        ProbeError::new(cause, e.to_string())
     }
 }
