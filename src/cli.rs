@@ -144,6 +144,10 @@ pub struct AuditArgs {
 pub struct FactsArgs {
     /// A domain or host name.
     pub target: String,
+    /// The config file whose settings for TARGET the probes use (default:
+    /// ./launchready.yaml when it exists).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Only this probe (default: every probe that applies to a domain or host).
     #[arg(long, value_name = "NAME")]
     pub probe: Option<String>,

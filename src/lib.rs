@@ -1,7 +1,9 @@
 //! launchready: audits a web product's infrastructure before launch and after every
 //! change. Probes gather facts (`probes`, over `net`), checks written in YAML judge them
 //! with CEL (`checks`), the engine runs an audit (`engine`), renderers read the report
-//! (`report`).
+//! (`report`). Every layer stands on `core`, the shared words.
+//!
+//! The front door is [`audit`]: a request in, a [`report::model::Report`] out.
 
 pub mod checks;
 pub mod config;
@@ -11,3 +13,6 @@ pub mod net;
 pub mod parse;
 pub mod probes;
 pub mod report;
+mod run;
+
+pub use run::{AuditError, AuditRequest, all_probes, audit, facts};

@@ -229,5 +229,6 @@ fn the_example_config_is_valid() {
         ..LoadOptions::default()
     })
     .unwrap_or_else(|e| panic!("{}", render(&e, false)));
-    assert_eq!(plan.config.domains, ["acme.com"]);
+    let names: Vec<&str> = plan.config.domains.iter().map(|d| d.name()).collect();
+    assert_eq!(names, ["acme.com"]);
 }

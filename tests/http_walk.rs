@@ -9,6 +9,7 @@ use std::time::Duration;
 use launchready::net::dns::{Dns, DnsSettings};
 use launchready::net::http::HttpClient;
 use launchready::net::options::{ConnectTo, NetOptions};
+use launchready::net::route::Router;
 use launchready::net::tls::TlsTrust;
 use launchready::probes::Cause;
 use support::dns::{TestDns, Zone};
@@ -27,9 +28,10 @@ fn client(dns: &TestDns, web: &WebServer, connect_to: Vec<ConnectTo>) -> HttpCli
         allow_private: false,
         connect_to,
     };
+    let net = Arc::new(net);
     HttpClient::new(
-        Arc::new(dns),
-        Arc::new(net),
+        Router::new(Arc::new(dns), net.clone()),
+        net,
         Duration::from_secs(1),
         Duration::from_millis(2500),
     )
@@ -216,9 +218,10 @@ async fn an_http2_server_is_spoken_to_in_http2() {
         allow_private: false,
         connect_to: vec![to(&format!("h2.test:443:{addr}"))],
     };
+    let net = Arc::new(net);
     let http = HttpClient::new(
-        Arc::new(resolver),
-        Arc::new(net),
+        Router::new(Arc::new(resolver), net.clone()),
+        net,
         Duration::from_secs(2),
         Duration::from_secs(5),
     )

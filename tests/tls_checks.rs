@@ -5,6 +5,7 @@
 use launchready::checks::judge::judge;
 use launchready::checks::selected::SelectedCheck;
 use launchready::config::catalog::Catalog;
+use launchready::core::target::{Target, TargetKind};
 use launchready::report::model::{Finding, Status};
 use serde_json::{Map, Value, json};
 
@@ -27,7 +28,12 @@ fn run(id: &str, params: Value, facts: Value) -> Finding {
     let Value::Object(facts) = facts else {
         panic!("facts must be an object");
     };
-    let findings = judge(&check(id, params), "acme.test", Ok(&facts), &json!({}));
+    let findings = judge(
+        &check(id, params),
+        &Target::new(TargetKind::Host, "acme.test"),
+        Ok(&facts),
+        &json!({}),
+    );
     assert_eq!(findings.len(), 1);
     let f = findings.into_iter().next().expect("one finding");
     assert!(

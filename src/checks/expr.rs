@@ -1,5 +1,6 @@
 //! CEL expressions and message templates of check specs: compiled once at load time,
-//! evaluated against a finding's context (`facts`, `params`, `target`, `item`, `config`).
+//! evaluated against a finding's context (`facts`, `params`, `target`, `inputs`, `item`,
+//! `config`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use cel::objects::Key;
 use cel::{Context, Program, Value};
 
 /// The variables a check expression may use.
-pub const VARIABLES: &[&str] = &["facts", "params", "target", "item", "config"];
+pub const VARIABLES: &[&str] = &["facts", "params", "target", "inputs", "item", "config"];
 
 /// A compiled CEL expression with its source text.
 #[derive(Clone)]
@@ -118,6 +119,8 @@ pub struct Scope {
     facts: Value,
     params: Value,
     target: Value,
+    /// What the target carries: a domain's email settings, a URL's `expect`, …
+    inputs: Value,
     config: Value,
     item: Value,
 }
@@ -133,8 +136,17 @@ impl Scope {
             facts: to_cel(facts),
             params: to_cel(params),
             target: Value::String(Arc::new(target.to_string())),
+            inputs: Value::Null,
             config: to_cel(config),
             item: Value::Null,
+        }
+    }
+
+    /// The same scope with the target's inputs bound to `inputs`.
+    pub fn with_inputs(self, inputs: &serde_json::Value) -> Scope {
+        Scope {
+            inputs: to_cel(inputs),
+            ..self
         }
     }
 
@@ -151,6 +163,7 @@ impl Scope {
         context.add_variable_from_value("facts", self.facts.clone());
         context.add_variable_from_value("params", self.params.clone());
         context.add_variable_from_value("target", self.target.clone());
+        context.add_variable_from_value("inputs", self.inputs.clone());
         context.add_variable_from_value("config", self.config.clone());
         context.add_variable_from_value("item", self.item.clone());
         context

@@ -5,16 +5,19 @@ use serde_json::{Map, Value};
 use super::expr::{Scope, to_json};
 use super::selected::SelectedCheck;
 use crate::core::cause::{Cause, ProbeError};
+use crate::core::target::Target;
 use crate::report::model::{ErrorNote, Finding, Status};
 
 /// The findings of one check on one target. `facts` maps probe name to facts, or is the
 /// first probe error.
 pub fn judge(
     check: &SelectedCheck,
-    target: &str,
+    target: &Target,
     facts: Result<&Map<String, Value>, &ProbeError>,
     config: &Value,
 ) -> Vec<Finding> {
+    let inputs = serde_json::to_value(&target.inputs).unwrap_or(Value::Null);
+    let target = target.name.as_str();
     let spec = &check.spec;
     let base = Finding {
         check: spec.id.clone(),
@@ -46,7 +49,8 @@ pub fn judge(
         &Value::Object(check.params.clone()),
         target,
         config,
-    );
+    )
+    .with_inputs(&inputs);
     let spec_error = |base: Finding, e: super::expr::EvalError| {
         error_finding(base, Cause::CheckError, e.to_string())
     };
@@ -194,6 +198,10 @@ mod tests {
     use crate::config::check_spec::decode_spec;
     use crate::config::diagnostic::SourceFile;
 
+    fn host(name: &str) -> Target {
+        Target::new(crate::core::target::TargetKind::Host, name)
+    }
+
     fn check(yaml: &str) -> SelectedCheck {
         let spec = decode_spec(&SourceFile::new("t.yaml", yaml), "test")
             .unwrap_or_else(|e| panic!("spec: {e:?}"));
@@ -237,7 +245,7 @@ remediation: r
                       "error": {"cause": "timeout", "message": "no complete answer within 1 s",
                                 "url": "https://a.test/"}},
         }));
-        let findings = judge(&c, "a.test", Ok(&f), &Value::Null);
+        let findings = judge(&c, &host("a.test"), Ok(&f), &Value::Null);
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[0].status, Status::Fail);
         assert_eq!(findings[1].status, Status::Error);
@@ -255,7 +263,7 @@ remediation: r
     fn a_skip_message_explains_why_a_check_does_not_apply() {
         let c = check(CHAINS);
         let f = facts(json!({"http": null, "https": null}));
-        let findings = judge(&c, "a.test", Ok(&f), &Value::Null);
+        let findings = judge(&c, &host("a.test"), Ok(&f), &Value::Null);
         assert_eq!(findings[0].status, Status::Skip);
         assert_eq!(findings[0].message, "a.test has no chains");
     }
@@ -267,7 +275,7 @@ remediation: r
             "http": {"start": "http://a.test", "loop": false},
             "https": {"start": "https://a.test", "loop": false},
         }));
-        let findings = judge(&c, "a.test", Ok(&f), &Value::Null);
+        let findings = judge(&c, &host("a.test"), Ok(&f), &Value::Null);
         assert_eq!(findings[0].status, Status::Error);
         assert_eq!(findings[0].message, "Could not test a.test: broken");
         assert_eq!(

@@ -1,46 +1,35 @@
-//! `launchready audit`.
+//! `launchready audit`: flags in, the library's front door, outputs rendered.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use launchready::config::{LoadOptions, load_plan};
-use launchready::engine::{self, RunOptions};
-use launchready::net::dns::{Dns, DnsSettings, parse_nameserver};
-use launchready::net::http::HttpClient;
-use launchready::net::options::NetOptions;
-use launchready::probes::ProbeContext;
+use launchready::config::LoadOptions;
+use launchready::net::dns::parse_nameserver;
+use launchready::net::session::NetSettings;
 use launchready::report::{self, Detail, Format, OutputSpec};
+use launchready::{AuditError, AuditRequest};
 
 use super::{AppError, EXIT_GATE_FAILED, EXIT_PASSED, Output};
 use crate::cli::{AuditArgs, Cli, NetArgs};
 
 pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppError> {
     let outputs = outputs(&args.formats)?;
-    let timeout = seconds(args.net.timeout, "--timeout")?;
-    let deadline = seconds(args.deadline, "--deadline")?;
-    if args.concurrency == 0 {
-        return Err(AppError::Usage("--concurrency must be at least 1".into()));
-    }
-    let plan = load_plan(&LoadOptions {
-        config_path: args.config.clone(),
-        domains: args.domains.clone(),
-        profile: args.profile.clone(),
-        checks_dir: args.checks_dir.clone(),
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-    })?;
-    let rt = super::runtime()?;
-    let report = rt.block_on(async {
-        let ctx = probe_context(&args.net, timeout, plan.config.clone())?;
-        let opts = RunOptions {
-            concurrency: args.concurrency,
-            probe_timeout: timeout * 3,
-            deadline,
-            now: time::OffsetDateTime::now_utc(),
-        };
-        Ok::<_, AppError>(engine::run(&plan, ctx, &opts).await)
-    })?;
+    let request = AuditRequest {
+        load: LoadOptions {
+            config_path: args.config.clone(),
+            domains: args.domains.clone(),
+            profile: args.profile.clone(),
+            checks_dir: args.checks_dir.clone(),
+            only: args.only.clone(),
+            skip: args.skip.clone(),
+        },
+        net: net_settings(&args.net, args.deadline)?,
+        concurrency: args.concurrency,
+        now: None,
+    };
+    let report = super::runtime()?
+        .block_on(launchready::audit(&request))
+        .map_err(audit_error)?;
     let detail = if cli.quiet {
         Detail::Quiet
     } else if cli.verbose {
@@ -68,6 +57,13 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
     }))
 }
 
+pub fn audit_error(e: AuditError) -> AppError {
+    match e {
+        AuditError::Config(errors) => AppError::Config(errors),
+        other => AppError::Usage(other.to_string()),
+    }
+}
+
 fn outputs(formats: &[OutputSpec]) -> Result<Vec<OutputSpec>, AppError> {
     if formats.is_empty() {
         return Ok(vec![OutputSpec {
@@ -85,7 +81,7 @@ fn outputs(formats: &[OutputSpec]) -> Result<Vec<OutputSpec>, AppError> {
     Ok(formats.to_vec())
 }
 
-pub fn seconds(value: f64, flag: &str) -> Result<Duration, AppError> {
+fn seconds(value: f64, flag: &str) -> Result<Duration, AppError> {
     if !(value.is_finite() && value > 0.0 && value <= 3600.0) {
         return Err(AppError::Usage(format!(
             "{flag} must be a number of seconds between 0 and 3600, not {value}"
@@ -94,39 +90,19 @@ pub fn seconds(value: f64, flag: &str) -> Result<Duration, AppError> {
     Ok(Duration::from_secs_f64(value))
 }
 
-pub fn probe_context(
-    net: &NetArgs,
-    timeout: Duration,
-    config: Arc<launchready::config::project::Config>,
-) -> Result<ProbeContext, AppError> {
-    let nameserver = net
-        .resolver
-        .as_deref()
-        .map(parse_nameserver)
-        .transpose()
-        .map_err(AppError::Usage)?;
-    let dns = Dns::new(&DnsSettings {
-        nameserver,
-        timeout,
-    })
-    .map_err(|e| AppError::Usage(format!("{e}; give a nameserver with --resolver IP[:PORT]")))?;
-    let trust = launchready::net::tls::TlsTrust::load(net.ca_file.as_deref())
-        .map_err(|e| AppError::Usage(e.to_string()))?;
-    let dns = Arc::new(dns);
-    let net = Arc::new(NetOptions {
-        trust,
+/// The network flags as the library's settings.
+pub fn net_settings(net: &NetArgs, deadline: f64) -> Result<NetSettings, AppError> {
+    Ok(NetSettings {
+        nameserver: net
+            .resolver
+            .as_deref()
+            .map(parse_nameserver)
+            .transpose()
+            .map_err(AppError::Usage)?,
+        timeout: seconds(net.timeout, "--timeout")?,
+        deadline: seconds(deadline, "--deadline")?,
+        ca_file: net.ca_file.clone(),
         allow_private: net.allow_private,
         connect_to: net.connect_to.clone(),
-    });
-    // Each probe gets 3 timeouts (see RunOptions); a redirect walk stops a little sooner
-    // so that its partial chain, not the probe's timeout, makes the report.
-    let http = HttpClient::new(dns.clone(), net.clone(), timeout, timeout * 5 / 2)
-        .map_err(|e| AppError::Usage(e.to_string()))?;
-    Ok(ProbeContext {
-        dns,
-        config,
-        timeout,
-        net,
-        http: Arc::new(http),
     })
 }

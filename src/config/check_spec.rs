@@ -255,7 +255,7 @@ fn expr(d: &mut Decoder, node: &Node, what: &str) -> Option<Expr> {
                 format!("`{what}` is not a valid CEL expression: {}", e.message),
                 "here",
                 Some(
-                    "expressions use the variables facts, params, target, item and config; \
+                    "expressions use the variables facts, params, target, inputs, item and config; \
                      see `launchready facts TARGET` for the facts a probe gives"
                         .into(),
                 ),

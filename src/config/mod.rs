@@ -70,7 +70,9 @@ pub fn load_plan(opts: &LoadOptions) -> Result<AuditPlan, ConfigErrors> {
     errors.extend(config_errors);
     for d in &opts.domains {
         match crate::core::target::validate_hostname(d) {
-            Ok(name) if !config.domains.contains(&name) => config.domains.push(name),
+            Ok(name) if !config.domains.iter().any(|e| e.name() == name) => {
+                config.domains.push(project::DomainEntry::Name(name))
+            }
             Ok(_) => {}
             Err(why) => errors.push(ConfigProblem::plain(
                 format!("`{d}` is not a domain name: {why}"),

@@ -25,9 +25,10 @@ pub struct Config {
     /// A built-in profile name, or the path of a profile file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
-    /// Apex domains; `www.<domain>` is added as a host.
+    /// Apex domains; `www.<domain>` is added as a host. An entry is a name, or a
+    /// mapping with the name and the domain's own settings (`email:`).
     #[serde(default)]
-    pub domains: Vec<String>,
+    pub domains: Vec<DomainEntry>,
     /// More hostnames to check (DNS, TLS, HTTP).
     #[serde(default)]
     pub hosts: Vec<String>,
@@ -67,6 +68,58 @@ pub struct ConfigSpans {
     pub check_params: BTreeMap<(String, String), Range<usize>>,
     pub waiver_checks: Vec<Range<usize>>,
     pub profile: Option<Range<usize>>,
+}
+
+/// A domain to audit: its name, or its name with settings of its own.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum DomainEntry {
+    Name(String),
+    Detailed {
+        name: String,
+        /// This domain's email settings; each one given replaces the global `email:` one.
+        #[serde(default, skip_serializing_if = "DomainEmail::is_empty")]
+        email: DomainEmail,
+    },
+}
+
+impl DomainEntry {
+    pub fn name(&self) -> &str {
+        match self {
+            DomainEntry::Name(name) | DomainEntry::Detailed { name, .. } => name,
+        }
+    }
+
+    /// The domain's email settings: its own where given, else the global ones.
+    pub fn email(&self, global: &Email) -> Email {
+        let own = match self {
+            DomainEntry::Name(_) => return global.clone(),
+            DomainEntry::Detailed { email, .. } => email,
+        };
+        Email {
+            dkim_selectors: own
+                .dkim_selectors
+                .clone()
+                .unwrap_or_else(|| global.dkim_selectors.clone()),
+            sends_mail: own.sends_mail.unwrap_or(global.sends_mail),
+        }
+    }
+}
+
+/// A domain's own email settings; what is not given comes from the global `email:`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DomainEmail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dkim_selectors: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sends_mail: Option<bool>,
+}
+
+impl DomainEmail {
+    pub fn is_empty(&self) -> bool {
+        self.dkim_selectors.is_none() && self.sends_mail.is_none()
+    }
 }
 
 /// A URL to check: either just the URL, or the URL with the statuses it must end on.
@@ -228,7 +281,7 @@ pub fn decode_config_partial(file: &SourceFile) -> (Config, ConfigErrors) {
             config.spans.profile = Some(n.span.clone());
         }
         if let Some(n) = f.get("domains") {
-            config.domains = names(&mut d, n, "domains");
+            config.domains = domains(&mut d, n);
         }
         if let Some(n) = f.get("hosts") {
             config.hosts = names(&mut d, n, "hosts");
@@ -329,6 +382,87 @@ fn names(d: &mut Decoder, node: &Node, what: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// `domains:` entries: a name, or `{name, email}`.
+fn domains(d: &mut Decoder, node: &Node) -> Vec<DomainEntry> {
+    let Some(items) = d.list(node, "domains") else {
+        return Vec::new();
+    };
+    let mut out: Vec<DomainEntry> = Vec::new();
+    for item in items {
+        let (name_node, email_node) = if item.as_scalar().is_some() {
+            (Some(item), None)
+        } else {
+            let Some(f) = d.mapping(item, "an entry of domains", &["name", "email"]) else {
+                continue;
+            };
+            if f.get("name").is_none() {
+                d.error(
+                    item.span.clone(),
+                    "an entry of domains needs a `name`",
+                    "missing name",
+                    Some("write `- name: acme.test` with its settings beneath".into()),
+                );
+            }
+            (f.get("name"), f.get("email"))
+        };
+        let Some(name_node) = name_node else { continue };
+        let Some(raw) = d.string(name_node, "domain") else {
+            continue;
+        };
+        let name = match crate::core::target::validate_hostname(&raw) {
+            Ok(n) => n,
+            Err(why) => {
+                d.error(
+                    name_node.span.clone(),
+                    format!("`{raw}` in domains is not a valid domain name: {why}"),
+                    "not a domain name",
+                    Some("write a bare name such as `acme.test`, without scheme or path".into()),
+                );
+                continue;
+            }
+        };
+        if out.iter().any(|e| e.name() == name) {
+            d.error(
+                name_node.span.clone(),
+                format!("`{name}` is listed twice in domains"),
+                "listed again here",
+                Some("list each domain once, with all its settings".into()),
+            );
+            continue;
+        }
+        out.push(match email_node {
+            None if item.as_scalar().is_some() => DomainEntry::Name(name),
+            None => DomainEntry::Detailed {
+                name,
+                email: DomainEmail::default(),
+            },
+            Some(n) => DomainEntry::Detailed {
+                name,
+                email: domain_email(d, n),
+            },
+        });
+    }
+    out
+}
+
+fn domain_email(d: &mut Decoder, node: &Node) -> DomainEmail {
+    let mut email = DomainEmail::default();
+    if let Some(f) = d.mapping(node, "email", &["dkim_selectors", "sends_mail"]) {
+        if let Some(n) = f.get("dkim_selectors") {
+            email.dkim_selectors = Some(
+                d.strings(n, "dkim_selectors")
+                    .into_iter()
+                    .map(|(s, _)| s)
+                    .collect(),
+            );
+        }
+        if let Some(n) = f.get("sends_mail") {
+            email.sends_mail = d.bool(n, "sends_mail");
+        }
+    }
+    email
 }
 
 fn url_value(d: &mut Decoder, node: &Node, what: &str) -> Option<String> {

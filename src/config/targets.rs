@@ -1,38 +1,71 @@
 //! What is audited: domains, hosts, URLs, webhooks and Vercel projects, expanded from
 //! the config and the command line.
 
-use crate::config::project::Config;
-use crate::core::target::{Target, TargetKind};
+use crate::config::project::{Config, RequiredKeys};
+use crate::core::target::{
+    EmailInputs, RequiredKeys as TargetRequired, Target, VercelInputs, WebhookInputs,
+};
 
 /// Every target of an audit, each once, in a stable order: domains and hosts from the
 /// config and the command line (a domain adds its apex and `www.` hosts), then URLs,
 /// webhooks and the Vercel project.
 pub fn expand(config: &Config) -> Vec<Target> {
     let mut targets = Vec::new();
-    for domain in &config.domains {
-        targets.push(Target::new(TargetKind::Domain, domain));
-        targets.push(Target::new(TargetKind::Host, domain));
+    for entry in &config.domains {
+        let domain = entry.name();
+        let email = entry.email(&config.email);
+        targets.push(Target::domain(
+            domain,
+            EmailInputs {
+                dkim_selectors: email.dkim_selectors,
+                sends_mail: email.sends_mail,
+            },
+        ));
+        targets.push(Target::host(domain, true));
         if !domain.starts_with("www.") {
-            targets.push(Target::new(TargetKind::Host, format!("www.{domain}")));
+            let www = format!("www.{domain}");
+            let listed = config.hosts.contains(&www);
+            targets.push(Target::host(www, listed));
         }
     }
     for host in &config.hosts {
-        targets.push(Target::new(TargetKind::Host, host));
+        targets.push(Target::host(host, true));
     }
     for url in &config.urls {
-        targets.push(Target::new(TargetKind::Url, url.url()));
+        targets.push(Target::url(url.url(), url.expect().to_vec()));
     }
     for hook in &config.webhooks {
-        targets.push(Target::new(TargetKind::Webhook, &hook.url));
-    }
-    if let Some(v) = &config.vercel {
-        targets.push(Target::new(
-            TargetKind::Vercel,
-            format!("vercel:{}", v.project),
+        targets.push(Target::webhook(
+            &hook.url,
+            WebhookInputs {
+                provider: hook.provider.clone(),
+                secret_env: hook.secret_env.clone(),
+                send_signed: hook.send_signed,
+            },
         ));
     }
+    if let Some(v) = &config.vercel {
+        targets.push(Target::vercel(VercelInputs {
+            project: v.project.clone(),
+            team: v.team.clone(),
+            token_env: v.token_env.clone(),
+            api_url: v.api_url.clone(),
+            required: v.required.as_ref().map(|r| match r {
+                RequiredKeys::File(f) => TargetRequired::File(f.clone()),
+                RequiredKeys::Keys(k) => TargetRequired::Keys(k.clone()),
+            }),
+            environments: v.environments.clone(),
+            env_files: config
+                .env_files
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }));
+    }
+    // Each (kind, name) once: the first occurrence wins (a domain's hosts come before
+    // `hosts:`, and already know whether they were listed).
     let mut seen = std::collections::BTreeSet::new();
-    targets.retain(|t| seen.insert(t.clone()));
+    targets.retain(|t| seen.insert((t.kind, t.name.clone())));
     targets
 }
 
@@ -43,7 +76,9 @@ mod tests {
     #[test]
     fn a_domain_expands_to_apex_and_www_hosts() {
         let config = Config {
-            domains: vec!["acme.test".into()],
+            domains: vec![crate::config::project::DomainEntry::Name(
+                "acme.test".into(),
+            )],
             hosts: vec!["app.acme.test".into(), "acme.test".into()],
             ..Config::default()
         };

@@ -12,7 +12,9 @@ use super::target::TargetKind;
 pub struct ProbeInfo {
     pub id: ProbeId,
     pub name: &'static str,
-    /// The target kinds this probe can look at.
+    /// The target kinds this probe can look at, in order of preference: when one name
+    /// is a target of several kinds (a domain and its apex host), the probe runs once,
+    /// on the first of them, and every check of that name reads that run.
     pub targets: &'static [TargetKind],
     pub description: &'static str,
 }
@@ -47,7 +49,7 @@ registry! {
         "a TLS handshake on port 443: chain, verdict, protocol, TLS 1.3 support, keys, expiry, issuer";
     TlsLegacy "tls_legacy" [Host, Domain]
         "whether port 443 accepts a TLS 1.0 or TLS 1.1 ClientHello";
-    Redirects "redirects" [Host, Domain, Url]
+    Redirects "redirects" [Domain, Host, Url]
         "redirect chains hop by hop: from http:// and https:// of a host (and of www. for a domain), or from a URL";
     Headers "headers" [Host]
         "HSTS and security headers of a host's HTTPS responses";

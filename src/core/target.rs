@@ -60,19 +60,193 @@ impl fmt::Display for TargetKind {
     }
 }
 
-/// One thing to audit. `name` is the bare domain or host, the URL, or `vercel:<project>`.
+/// One thing to audit, with the inputs its probes and checks read. `name` is the bare
+/// domain or host, the URL, or `vercel:<project>`; (kind, name) identifies it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Target {
     pub kind: TargetKind,
     pub name: String,
+    pub inputs: Inputs,
+}
+
+/// What a target carries besides its name. Checks see it as the CEL variable `inputs`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(untagged)]
+pub enum Inputs {
+    Domain(DomainInputs),
+    Host(HostInputs),
+    Url(UrlInputs),
+    Webhook(WebhookInputs),
+    Vercel(VercelInputs),
+}
+
+/// A domain's email settings (the global `email:` block, or the domain's own).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct DomainInputs {
+    pub email: EmailInputs,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct EmailInputs {
+    /// DKIM selectors to look up; well-known provider selectors are tried when empty.
+    pub dkim_selectors: Vec<String>,
+    /// Whether the domain sends mail.
+    pub sends_mail: bool,
+}
+
+impl Default for EmailInputs {
+    fn default() -> EmailInputs {
+        EmailInputs {
+            dkim_selectors: Vec::new(),
+            sends_mail: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct HostInputs {
+    /// Named in the config or on the command line (not only derived, like `www.`).
+    pub listed: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct UrlInputs {
+    /// Accepted final statuses; empty means any 2xx after redirects.
+    pub expect: Vec<u16>,
+    /// The same in words, for messages: `2xx`, or `200, 302`.
+    pub expected: String,
+}
+
+impl UrlInputs {
+    pub fn new(expect: Vec<u16>) -> UrlInputs {
+        let expected = if expect.is_empty() {
+            "2xx".to_string()
+        } else {
+            expect
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        UrlInputs { expect, expected }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct WebhookInputs {
+    /// stripe | github | standard-webhooks | svix | generic
+    pub provider: String,
+    /// The environment variable that holds the signing secret (never the secret).
+    pub secret_env: Option<String>,
+    /// Also send one correctly signed test event.
+    pub send_signed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct VercelInputs {
+    pub project: String,
+    pub team: Option<String>,
+    /// The environment variable that holds the API token (never the token).
+    pub token_env: String,
+    pub api_url: String,
+    /// Required keys: listed in the config, or the path of a file listing them.
+    pub required: Option<RequiredKeys>,
+    /// Environments that must hold every required key.
+    pub environments: Vec<String>,
+    /// Offline sources: environment name to dotenv file.
+    pub env_files: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequiredKeys {
+    File(String),
+    Keys(Vec<String>),
 }
 
 impl Target {
+    /// A target of `kind` with default inputs.
     pub fn new(kind: TargetKind, name: impl Into<String>) -> Target {
+        let name = name.into();
+        let inputs = match kind {
+            TargetKind::Domain => Inputs::Domain(DomainInputs {
+                email: EmailInputs::default(),
+            }),
+            TargetKind::Host => Inputs::Host(HostInputs { listed: true }),
+            TargetKind::Url => Inputs::Url(UrlInputs::new(Vec::new())),
+            TargetKind::Webhook => Inputs::Webhook(WebhookInputs {
+                provider: "generic".into(),
+                secret_env: None,
+                send_signed: false,
+            }),
+            TargetKind::Vercel => Inputs::Vercel(VercelInputs {
+                project: name.trim_start_matches("vercel:").to_string(),
+                team: None,
+                token_env: "VERCEL_TOKEN".into(),
+                api_url: "https://api.vercel.com".into(),
+                required: None,
+                environments: vec!["production".into(), "preview".into()],
+                env_files: Vec::new(),
+            }),
+        };
+        Target { kind, name, inputs }
+    }
+
+    pub fn domain(name: impl Into<String>, email: EmailInputs) -> Target {
         Target {
-            kind,
+            kind: TargetKind::Domain,
             name: name.into(),
+            inputs: Inputs::Domain(DomainInputs { email }),
         }
+    }
+
+    pub fn host(name: impl Into<String>, listed: bool) -> Target {
+        Target {
+            kind: TargetKind::Host,
+            name: name.into(),
+            inputs: Inputs::Host(HostInputs { listed }),
+        }
+    }
+
+    pub fn url(url: impl Into<String>, expect: Vec<u16>) -> Target {
+        Target {
+            kind: TargetKind::Url,
+            name: url.into(),
+            inputs: Inputs::Url(UrlInputs::new(expect)),
+        }
+    }
+
+    pub fn webhook(url: impl Into<String>, inputs: WebhookInputs) -> Target {
+        Target {
+            kind: TargetKind::Webhook,
+            name: url.into(),
+            inputs: Inputs::Webhook(inputs),
+        }
+    }
+
+    pub fn vercel(inputs: VercelInputs) -> Target {
+        Target {
+            kind: TargetKind::Vercel,
+            name: format!("vercel:{}", inputs.project),
+            inputs: Inputs::Vercel(inputs),
+        }
+    }
+
+    /// The email settings of a domain target; the defaults for any other kind.
+    pub fn email(&self) -> EmailInputs {
+        match &self.inputs {
+            Inputs::Domain(d) => d.email.clone(),
+            _ => EmailInputs::default(),
+        }
+    }
+
+    /// The same name seen as another kind (a domain's apex host), with that kind's
+    /// default inputs: for a probe that looks at hosts, run for a domain check.
+    pub fn as_kind(&self, kind: TargetKind) -> Target {
+        if kind == self.kind {
+            return self.clone();
+        }
+        Target::new(kind, self.name.clone())
     }
 }
 

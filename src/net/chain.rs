@@ -11,7 +11,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::options::is_internal;
-use crate::probes::Cause;
+use crate::core::cause::Cause;
 
 /// The most requests one walk makes (the start and nine redirects).
 pub const MAX_HOPS: usize = 10;

@@ -269,8 +269,13 @@ impl Dns {
         let chain = self.follow_cnames(name).await?;
         let mut ips = Vec::new();
         let mut first_error = None;
-        for kind in [RecordKind::A, RecordKind::Aaaa] {
-            match self.query(&chain.final_name, kind).await {
+        // A and AAAA are asked together: one round trip, not two.
+        let (a, aaaa) = futures::join!(
+            self.query(&chain.final_name, RecordKind::A),
+            self.query(&chain.final_name, RecordKind::Aaaa)
+        );
+        for answer in [a, aaaa] {
+            match answer {
                 Ok(answer) => ips.extend(answer.records().iter().filter_map(|r| match r {
                     DnsRecord::A { address } => Some(IpAddr::V4(*address)),
                     DnsRecord::Aaaa { address } => Some(IpAddr::V6(*address)),

@@ -11,8 +11,10 @@
 //! then goes to the override's port with the original `Host` header, over HTTP/1.1 (so
 //! that no HTTP/2 `:authority` carries the rewritten port).
 //!
-//! Responses are cached per URL and walks per start URL for the whole audit, so the
-//! domain-level and host-level probes share their requests.
+//! GET responses are cached per URL and walks per start URL for the whole audit, so the
+//! domain-level and host-level probes share their requests. [`HttpClient::request`]
+//! sends any method with any headers and body, and is never cached: a webhook POST or
+//! an API call is sent exactly as often as it is asked for.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error as StdError;
@@ -30,10 +32,13 @@ use url::{Host, Url};
 use super::chain::{
     Chain, ChainError, Hop, MAX_HOPS, blocked_address, cdn_hint, loop_key, resolve_location,
 };
-use super::dns::Dns;
 use super::options::NetOptions;
+use super::route::Router;
 use super::tls::TrustError;
-use crate::probes::{Cause, ProbeError};
+use crate::core::cause::Cause;
+use crate::core::secret::Secret;
+
+pub use reqwest::Method;
 
 /// The most body bytes read from one response.
 pub const MAX_BODY: u64 = 64 * 1024;
@@ -77,7 +82,7 @@ type Cell<T> = Arc<OnceCell<T>>;
 
 /// The audit's HTTP client: one per audit, shared by every probe.
 pub struct HttpClient {
-    dns: Arc<Dns>,
+    router: Router,
     net: Arc<NetOptions>,
     /// The longest one network step (a DNS lookup, a request with its body) may take.
     timeout: Duration,
@@ -110,6 +115,122 @@ pub struct TextDocument {
     pub body: String,
 }
 
+/// One request for [`HttpClient::request`].
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    /// Header names and values, sent in this order.
+    pub headers: Vec<(String, String)>,
+    /// A token sent as `Authorization: Bearer …`, marked sensitive.
+    pub bearer: Option<Secret>,
+    pub body: Option<Vec<u8>>,
+    /// The most body bytes read; the rest is left unread and `truncated` set.
+    pub body_cap: usize,
+    /// The whole exchange's limit; the operation timeout when `None`.
+    pub timeout: Option<Duration>,
+}
+
+impl HttpRequest {
+    /// A request with no headers and no body, reading at most 64 KiB.
+    pub fn new(method: Method, url: impl Into<String>) -> HttpRequest {
+        HttpRequest {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            bearer: None,
+            body: None,
+            body_cap: usize::try_from(MAX_BODY).unwrap_or(usize::MAX),
+            timeout: None,
+        }
+    }
+
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> HttpRequest {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// What came back from [`HttpClient::request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub url: String,
+    pub status: u16,
+    /// Every response header, lower-case names, repeated fields joined with `, `.
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+    /// The body was longer than the request's cap.
+    pub truncated: bool,
+    /// The address connected to.
+    pub address: Option<String>,
+    /// From sending the request to the response's headers.
+    pub first_byte_ms: u64,
+    /// From sending the request to the end of the body read.
+    pub total_ms: u64,
+}
+
+/// Why a response body could not be read as the JSON expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonBodyError {
+    #[error("the body is larger than {cap} bytes")]
+    TooLarge { cap: usize },
+    #[error("the body is not JSON (line {line}, column {column}): {message}")]
+    NotJson {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("the JSON is not the expected shape (line {line}, column {column}): {message}")]
+    WrongShape {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl HttpResponse {
+    /// The body as JSON of type `T`: an error when it was cut at the cap, is not JSON,
+    /// or does not have the expected shape.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, JsonBodyError> {
+        if self.truncated {
+            return Err(JsonBodyError::TooLarge {
+                cap: self.body.len(),
+            });
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let message = crate::core::text::truncate(&e.to_string(), 200);
+            let (line, column) = (e.line(), e.column());
+            if e.is_data() {
+                JsonBodyError::WrongShape {
+                    line,
+                    column,
+                    message,
+                }
+            } else {
+                JsonBodyError::NotJson {
+                    line,
+                    column,
+                    message,
+                }
+            }
+        })
+    }
+
+    /// The first `max` bytes of the body as text (bytes that are not UTF-8 replaced,
+    /// control characters made spaces).
+    pub fn body_text(&self, max: usize) -> String {
+        let end = self.body.len().min(max);
+        crate::core::text::truncate(
+            &String::from_utf8_lossy(self.body.get(..end).unwrap_or_default()),
+            max,
+        )
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Where a URL's connection goes.
 struct Destination {
     ips: Vec<IpAddr>,
@@ -125,7 +246,7 @@ enum Step {
 impl HttpClient {
     /// `timeout` bounds each network step; a walk as a whole gets `walk_budget`.
     pub fn new(
-        dns: Arc<Dns>,
+        router: Router,
         net: Arc<NetOptions>,
         timeout: Duration,
         walk_budget: Duration,
@@ -139,7 +260,7 @@ impl HttpClient {
             .as_ref()
             .clone();
         Ok(HttpClient {
-            dns,
+            router,
             net,
             timeout,
             walk_budget,
@@ -301,13 +422,13 @@ impl HttpClient {
             }
             Some(Host::Domain(name)) => name,
         };
-        if let Some(addr) = self.net.override_for(name, port) {
+        if let Some(addr) = self.router.override_for(name, port) {
             return Ok(Destination {
                 ips: vec![addr.ip()],
                 overridden: Some(addr),
             });
         }
-        match tokio::time::timeout(self.timeout, self.dns.lookup_ips(name)).await {
+        match tokio::time::timeout(self.timeout, self.router.addresses(name)).await {
             Err(_) => Err(ChainError::new(
                 url.as_str(),
                 Cause::Timeout,
@@ -316,10 +437,7 @@ impl HttpClient {
                     self.timeout.as_secs_f32()
                 ),
             )),
-            Ok(Err(e)) => {
-                let cause = ProbeError::from(e.clone()).cause;
-                Err(ChainError::new(url.as_str(), cause, e.to_string()))
-            }
+            Ok(Err(e)) => Err(ChainError::new(url.as_str(), e.cause, e.message)),
             Ok(Ok(ips)) if ips.is_empty() => Err(ChainError::new(
                 url.as_str(),
                 Cause::Nxdomain,
@@ -344,8 +462,7 @@ impl HttpClient {
             self.tls.clone()
         };
         let resolver = AuditResolver {
-            dns: self.dns.clone(),
-            net: self.net.clone(),
+            router: self.router.clone(),
             port,
             connections: self.connections.clone(),
         };
@@ -368,6 +485,21 @@ impl HttpClient {
     /// Sends one GET for `url` (no redirect followed) through the audit's resolver,
     /// `--connect-to` overrides and trust roots.
     async fn send(&self, url: &Url, accept: &str) -> Result<reqwest::Response, ChainError> {
+        let headers = [("accept".to_string(), accept.to_string())];
+        self.send_request(url, Method::GET, &headers, None, None)
+            .await
+    }
+
+    /// Sends one request (no redirect followed) through the audit's resolver,
+    /// `--connect-to` overrides and trust roots.
+    async fn send_request(
+        &self,
+        url: &Url,
+        method: Method,
+        headers: &[(String, String)],
+        bearer: Option<&Secret>,
+        body: Option<&[u8]>,
+    ) -> Result<reqwest::Response, ChainError> {
         let dest = self.destination(url).await?;
         let port = url.port_or_known_default().unwrap_or(80);
         let mut request_url = url.clone();
@@ -388,9 +520,26 @@ impl HttpClient {
                 format!("cannot build the HTTP client: {e}"),
             )
         })?;
-        let mut request = client
-            .get(request_url)
-            .header(reqwest::header::ACCEPT, accept);
+        let mut request = client.request(method, request_url);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Some(token) = bearer {
+            let mut value =
+                reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| {
+                        ChainError::new(
+                            url.as_str(),
+                            Cause::InvalidInput,
+                            "the token has characters that cannot go in an HTTP header",
+                        )
+                    })?;
+            value.set_sensitive(true);
+            request = request.header(reqwest::header::AUTHORIZATION, value);
+        }
+        if let Some(body) = body {
+            request = request.body(body.to_vec());
+        }
         if let Some(h) = &host_header {
             request = request.header(reqwest::header::HOST, h);
         }
@@ -432,6 +581,88 @@ impl HttpClient {
                 url,
                 Cause::Timeout,
                 format!("no complete answer within {} s", self.timeout.as_secs_f32()),
+            )),
+        }
+    }
+
+    /// Sends one request exactly as given: any method, headers and body, never cached,
+    /// never retried, no redirect followed (a 3xx comes back as it is). The body is read
+    /// up to `request.body_cap` bytes; the whole exchange is bounded by
+    /// `request.timeout` (default: the operation timeout).
+    pub async fn request(&self, request: &HttpRequest) -> Result<HttpResponse, ChainError> {
+        let url = Url::parse(&request.url).map_err(|e| {
+            ChainError::new(&request.url, Cause::InvalidInput, format!("not a URL: {e}"))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ChainError::new(
+                &request.url,
+                Cause::InvalidInput,
+                "only http and https URLs can be requested",
+            ));
+        }
+        let timeout = request.timeout.unwrap_or(self.timeout);
+        let started = Instant::now();
+        let work = async {
+            let mut response = self
+                .send_request(
+                    &url,
+                    request.method.clone(),
+                    &request.headers,
+                    request.bearer.as_ref(),
+                    request.body.as_deref(),
+                )
+                .await?;
+            let first_byte = started.elapsed();
+            let status = response.status().as_u16();
+            let address = response.remote_addr().map(|a| a.to_string());
+            let mut headers = BTreeMap::new();
+            for (name, value) in response.headers() {
+                let value = crate::core::text::truncate(
+                    &String::from_utf8_lossy(value.as_bytes()),
+                    MAX_HEADER_VALUE,
+                );
+                headers
+                    .entry(name.as_str().to_string())
+                    .and_modify(|v: &mut String| {
+                        v.push_str(", ");
+                        v.push_str(&value);
+                    })
+                    .or_insert(value);
+            }
+            let mut body = Vec::new();
+            let mut truncated = false;
+            loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let room = request.body_cap.saturating_sub(body.len());
+                        if chunk.len() > room {
+                            body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+                            truncated = true;
+                            break;
+                        }
+                        body.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(classify(&url, &e)),
+                }
+            }
+            Ok(HttpResponse {
+                url: url.to_string(),
+                status,
+                headers,
+                body,
+                truncated,
+                address,
+                first_byte_ms: millis(first_byte),
+                total_ms: millis(started.elapsed()),
+            })
+        };
+        match tokio::time::timeout(timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(ChainError::new(
+                url.as_str(),
+                Cause::Timeout,
+                format!("no complete answer within {} s", timeout.as_secs_f32()),
             )),
         }
     }
@@ -521,10 +752,9 @@ fn recorded_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
     out
 }
 
-/// The resolver of one client: `--connect-to` for its port, else the audit's DNS.
+/// The resolver of one client: the audit's router, for its port.
 struct AuditResolver {
-    dns: Arc<Dns>,
-    net: Arc<NetOptions>,
+    router: Router,
     port: u16,
     connections: Arc<AtomicUsize>,
 }
@@ -533,13 +763,13 @@ impl Resolve for AuditResolver {
     fn resolve(&self, name: Name) -> Resolving {
         self.connections.fetch_add(1, Ordering::Relaxed);
         let name = name.as_str().to_string();
-        if let Some(addr) = self.net.override_for(&name, self.port) {
+        if let Some(addr) = self.router.override_for(&name, self.port) {
             let addrs: Addrs = Box::new(std::iter::once(addr));
             return Box::pin(std::future::ready(Ok(addrs)));
         }
-        let dns = self.dns.clone();
+        let router = self.router.clone();
         Box::pin(async move {
-            let ips = dns.lookup_ips(&name).await?;
+            let ips = router.addresses(&name).await?;
             if ips.is_empty() {
                 return Err(format!("{name} has no address in DNS").into());
             }

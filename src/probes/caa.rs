@@ -41,7 +41,7 @@ pub async fn probe(name: &str, ctx: &ProbeContext) -> Result<CaaFacts, ProbeErro
     let mut current = name.as_str();
     loop {
         facts.looked_up.push(current.to_string());
-        let answer = ctx.dns.query(current, RecordKind::Caa).await?;
+        let answer = ctx.net.dns.query(current, RecordKind::Caa).await?;
         let records: Vec<CaaProperty> = answer
             .records()
             .iter()

@@ -10,14 +10,13 @@
 
 pub mod selectors;
 
-use std::time::Duration;
-
 use schemars::JsonSchema;
 use serde::Serialize;
 use tokio::time::Instant;
 
 use super::lookup::{LookupFailure, Resolver, answer_kind, query_by, txt_records};
 use super::{Cause, ProbeContext, ProbeError};
+use crate::core::target::Target;
 use crate::net::dns::{DnsAnswer, DnsError, RecordKind, normalise};
 use crate::parse::dkim::{KeyType, parse_dkim_key};
 use selectors::{BUILTIN_SELECTORS, UNGUESSABLE, providers_of};
@@ -92,18 +91,14 @@ pub struct DkimFacts {
     pub notes: Vec<String>,
 }
 
-/// All lookups are concurrent: about two query timeouts; the budget keeps the probe
-/// below the engine's limit (three timeouts) so that partial results are reported.
-fn budget(timeout: Duration) -> Duration {
-    timeout * 5 / 2
-}
-
-pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<DkimFacts, ProbeError> {
-    let deadline = Instant::now() + budget(ctx.timeout);
+/// All lookups are concurrent, under the walk budget, so that partial results are
+/// reported before the probe's own limit.
+pub async fn probe(target: &Target, ctx: &ProbeContext) -> Result<DkimFacts, ProbeError> {
+    let deadline = Instant::now() + ctx.net.budgets.walk;
     facts(
-        &*ctx.dns,
-        &normalise(domain),
-        &ctx.config.email.dkim_selectors,
+        &*ctx.net.dns,
+        &normalise(&target.name),
+        &target.email().dkim_selectors,
         Some(deadline),
     )
     .await

@@ -8,8 +8,6 @@
 //! A failed lookup on that path makes the probe an error: whether a policy exists is
 //! then not known. A failed authorisation lookup is kept on its address.
 
-use std::time::Duration;
-
 use schemars::JsonSchema;
 use serde::Serialize;
 use tokio::time::Instant;
@@ -80,13 +78,9 @@ pub struct DmarcFacts {
     pub authorisation_errors: Vec<String>,
 }
 
-fn budget(timeout: Duration) -> Duration {
-    timeout * 5 / 2
-}
-
 pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<DmarcFacts, ProbeError> {
-    let deadline = Instant::now() + budget(ctx.timeout);
-    facts(&*ctx.dns, &normalise(domain), Some(deadline)).await
+    let deadline = Instant::now() + ctx.net.budgets.walk;
+    facts(&*ctx.net.dns, &normalise(domain), Some(deadline)).await
 }
 
 pub async fn facts<R: Resolver>(

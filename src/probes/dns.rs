@@ -31,7 +31,7 @@ pub struct DnsFacts {
 }
 
 pub async fn probe(name: &str, ctx: &ProbeContext) -> Result<DnsFacts, ProbeError> {
-    let dns = &ctx.dns;
+    let dns = &ctx.net.dns;
     let chain = dns.follow_cnames(name).await?;
     let mut facts = DnsFacts {
         name: crate::net::dns::normalise(name),

@@ -7,6 +7,8 @@
 //! elsewhere has no page of its own to judge. The requests are the `redirects` probe's
 //! (cached), never repeated.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -60,13 +62,15 @@ pub struct PageHeaders {
     /// Only a report-only policy (it protects nothing).
     pub csp_report_only: bool,
     pub referrer_policy: Option<String>,
-    /// The headers that are missing, by name.
-    pub missing: Vec<String>,
+    /// Whether each protection is present, by name: `x-content-type-options` (nosniff),
+    /// `frame-protection`, `content-security-policy` (enforced), `referrer-policy`,
+    /// `permissions-policy`. Which ones are required is the check's to say.
+    pub present: BTreeMap<String, bool>,
 }
 
 pub async fn probe(host: &str, ctx: &ProbeContext) -> Result<HeadersFacts, ProbeError> {
     let host = crate::net::dns::normalise(host);
-    let chain = ctx.http.walk(&format!("https://{host}")).await;
+    let chain = ctx.net.http.walk(&format!("https://{host}")).await;
     let Some(first) = chain.hops.first() else {
         return Err(match &chain.error {
             Some(e) => ProbeError::new(e.cause, e.describe()),
@@ -126,19 +130,16 @@ fn page_headers(hop: &Hop) -> PageHeaders {
     });
     let frame_protection = xfo_ok || frame_ancestors.is_some();
     let referrer_policy = get("referrer-policy");
-    let mut missing = Vec::new();
-    if !nosniff {
-        missing.push("X-Content-Type-Options: nosniff".to_string());
-    }
-    if !frame_protection {
-        missing.push("frame protection (X-Frame-Options or CSP frame-ancestors)".to_string());
-    }
-    if csp.is_none() {
-        missing.push("Content-Security-Policy".to_string());
-    }
-    if referrer_policy.is_none() {
-        missing.push("Referrer-Policy".to_string());
-    }
+    let present = BTreeMap::from([
+        ("x-content-type-options".to_string(), nosniff),
+        ("frame-protection".to_string(), frame_protection),
+        ("content-security-policy".to_string(), csp.is_some()),
+        ("referrer-policy".to_string(), referrer_policy.is_some()),
+        (
+            "permissions-policy".to_string(),
+            hop.headers.contains_key("permissions-policy"),
+        ),
+    ]);
     PageHeaders {
         url: hop.url.clone(),
         status: hop.status,
@@ -153,7 +154,7 @@ fn page_headers(hop: &Hop) -> PageHeaders {
                 .headers
                 .contains_key("content-security-policy-report-only"),
         referrer_policy,
-        missing,
+        present,
     }
 }
 
@@ -192,9 +193,19 @@ mod tests {
         )]));
         assert!(p.frame_protection && p.csp);
         assert_eq!(p.frame_ancestors.as_deref(), Some("'none'"));
+        let absent: Vec<&str> = p
+            .present
+            .iter()
+            .filter(|(_, yes)| !**yes)
+            .map(|(name, _)| name.as_str())
+            .collect();
         assert_eq!(
-            p.missing,
-            ["X-Content-Type-Options: nosniff", "Referrer-Policy"]
+            absent,
+            [
+                "permissions-policy",
+                "referrer-policy",
+                "x-content-type-options"
+            ]
         );
         let p = page_headers(&hop(&[("x-frame-options", "ALLOW-FROM https://x.test")]));
         assert!(!p.frame_protection);
@@ -209,7 +220,7 @@ mod tests {
             "default-src 'self'",
         )]));
         assert!(!p.csp && p.csp_report_only);
-        assert!(p.missing.iter().any(|m| m == "Content-Security-Policy"));
+        assert_eq!(p.present.get("content-security-policy"), Some(&false));
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! returns a serialisable facts value, or a classified error. The list of probes is
 //! `core::probe`; a check spec names the probes it reads.
 
-pub mod address;
 pub mod ca_identities;
 pub mod caa;
 pub mod chain_summary;
@@ -20,29 +19,17 @@ pub mod tls;
 pub mod tls_legacy;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use crate::core::cause::{Cause, ProbeError};
-
-use crate::config::project::Config;
 use crate::core::probe::ProbeId;
 use crate::core::target::Target;
-use crate::net::dns::Dns;
-use crate::net::http::HttpClient;
-use crate::net::options::NetOptions;
+use crate::net::session::Session;
 
-/// What every probe may use.
+/// What every probe may use: the audit's network session (resolver, router, HTTP, trust,
+/// budgets). A probe's inputs come from its target, never from the config.
 #[derive(Debug, Clone)]
 pub struct ProbeContext {
-    pub dns: Arc<Dns>,
-    pub config: Arc<Config>,
-    /// The timeout of one network operation.
-    pub timeout: Duration,
-    /// Trust roots, private-address policy and connection overrides.
-    pub net: Arc<NetOptions>,
-    /// HTTP with the audit's DNS, trust and overrides; responses and redirect walks
-    /// are cached for the audit.
-    pub http: Arc<HttpClient>,
+    pub net: Arc<Session>,
 }
 
 /// Runs one probe on one target. The engine calls this at most once per (probe, target).
@@ -59,7 +46,7 @@ pub async fn run(
         ProbeId::Redirects => to_json(redirects::probe(target, ctx).await?),
         ProbeId::Headers => to_json(headers::probe(&target.name, ctx).await?),
         ProbeId::Spf => to_json(spf::probe(&target.name, ctx).await?),
-        ProbeId::Dkim => to_json(dkim::probe(&target.name, ctx).await?),
+        ProbeId::Dkim => to_json(dkim::probe(target, ctx).await?),
         ProbeId::Dmarc => to_json(dmarc::probe(&target.name, ctx).await?),
         ProbeId::Mx => to_json(mx::probe(&target.name, ctx).await?),
         ProbeId::MtaSts => to_json(mta_sts::probe(&target.name, ctx).await?),

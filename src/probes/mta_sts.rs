@@ -9,8 +9,6 @@
 
 pub mod compare;
 
-use std::time::Duration;
-
 use schemars::JsonSchema;
 use serde::Serialize;
 use tokio::time::Instant;
@@ -68,13 +66,9 @@ pub struct MtaStsFacts {
     pub tls_rpt: TlsRptFacts,
 }
 
-fn budget(timeout: Duration) -> Duration {
-    timeout * 5 / 2
-}
-
 pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<MtaStsFacts, ProbeError> {
-    let deadline = Instant::now() + budget(ctx.timeout);
-    let mut facts = facts(&*ctx.dns, &normalise(domain), Some(deadline)).await?;
+    let deadline = Instant::now() + ctx.net.budgets.walk;
+    let mut facts = facts(&*ctx.net.dns, &normalise(domain), Some(deadline)).await?;
     // The policy file matters only where a policy is published (RFC 8461 §3.3).
     if facts.present {
         let body = fetch_policy(ctx, &facts.policy_url).await;
@@ -87,7 +81,7 @@ pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<MtaStsFacts, Prob
 /// `mta-sts.<domain>` (the audit's trust roots), no redirects, status 200,
 /// `text/plain`. Anything else is the reason the policy could not be used.
 async fn fetch_policy(ctx: &ProbeContext, url: &str) -> Result<String, String> {
-    let doc = ctx.http.get_text(url).await.map_err(|e| e.describe())?;
+    let doc = ctx.net.http.get_text(url).await.map_err(|e| e.describe())?;
     if doc.status != 200 {
         let hint = if (300..400).contains(&doc.status) {
             " (senders do not follow redirects for the policy file)"

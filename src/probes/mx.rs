@@ -3,10 +3,10 @@
 //! whether it is a CNAME (RFC 2181 §10.3 and RFC 5321 §5.1 forbid it) and whether it is
 //! an IP address written as a name. Also whether the SPF record is `v=spf1 -all`, which
 //! RFC 7505 §4.3 pairs with a null MX (read through the audit's DNS cache: the `spf`
-//! probe asks the same question), and `sends_mail` from the config.
+//! probe asks the same question). Whether the domain should receive mail is the
+//! check's to judge (`inputs.email.sends_mail`), not the probe's.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -44,8 +44,6 @@ pub struct ExchangeFacts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct MxFacts {
     pub domain: String,
-    /// `email.sends_mail` from the config.
-    pub sends_mail: bool,
     /// What the MX lookup answered: `records`, `nodata` or `nxdomain`.
     pub answer: String,
     /// Sorted by preference, then name.
@@ -75,25 +73,14 @@ pub struct MxFacts {
 /// RFC 7505 §3: at most this many names are looked at (more is a broken zone).
 const MAX_EXCHANGES: usize = 20;
 
-fn budget(timeout: Duration) -> Duration {
-    timeout * 5 / 2
-}
-
 pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<MxFacts, ProbeError> {
-    let deadline = Instant::now() + budget(ctx.timeout);
-    facts(
-        &*ctx.dns,
-        &normalise(domain),
-        ctx.config.email.sends_mail,
-        Some(deadline),
-    )
-    .await
+    let deadline = Instant::now() + ctx.net.budgets.walk;
+    facts(&*ctx.net.dns, &normalise(domain), Some(deadline)).await
 }
 
 pub async fn facts<R: Resolver>(
     resolver: &R,
     domain: &str,
-    sends_mail: bool,
     deadline: Option<Instant>,
 ) -> Result<MxFacts, ProbeError> {
     let (mx, txt) = futures::future::join(
@@ -122,7 +109,6 @@ pub async fn facts<R: Resolver>(
     let (spf_record, spf_reject_all, spf_lookup_error) = spf_state(&txt);
     let mut facts = MxFacts {
         domain: domain.to_string(),
-        sends_mail,
         answer: answer_kind(&mx).to_string(),
         present: !records.is_empty(),
         null_mx,
@@ -284,7 +270,7 @@ mod tests {
             .cname("alias.acme.test", "mx1.acme.test.")
             .fail("slow.acme.test", DnsFailure::Timeout)
             .txt("acme.test", &["v=spf1 mx -all"]);
-        let f = facts(&dns, "acme.test", true, None).await.expect("facts");
+        let f = facts(&dns, "acme.test", None).await.expect("facts");
         let order: Vec<&str> = f.records.iter().map(|r| r.exchange.as_str()).collect();
         assert_eq!(
             order,
@@ -312,14 +298,11 @@ mod tests {
             .mx("parked.test", &[(0, ".")])
             .txt("parked.test", &["v=spf1 -all"])
             .mx("mixed.test", &[(0, "."), (10, "mx.mixed.test.")]);
-        let f = facts(&dns, "parked.test", false, None)
-            .await
-            .expect("facts");
+        let f = facts(&dns, "parked.test", None).await.expect("facts");
         assert!(f.null_mx && !f.null_mx_mixed);
         assert!(f.exchanges.is_empty());
         assert_eq!(f.spf_reject_all, Some(true));
-        assert!(!f.sends_mail);
-        let f = facts(&dns, "mixed.test", true, None).await.expect("facts");
+        let f = facts(&dns, "mixed.test", None).await.expect("facts");
         assert!(!f.null_mx && f.null_mx_mixed);
         assert_eq!(f.spf_reject_all, Some(false));
     }
@@ -327,9 +310,9 @@ mod tests {
     #[tokio::test]
     async fn no_mx_and_a_failed_mx_lookup() {
         let dns = FakeDns::new().fail("down.test", DnsFailure::Servfail);
-        let f = facts(&dns, "none.test", true, None).await.expect("facts");
+        let f = facts(&dns, "none.test", None).await.expect("facts");
         assert!(!f.present);
         assert_eq!(f.answer, "nxdomain");
-        assert!(facts(&dns, "down.test", true, None).await.is_err());
+        assert!(facts(&dns, "down.test", None).await.is_err());
     }
 }

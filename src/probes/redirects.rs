@@ -30,12 +30,6 @@ pub struct RedirectFacts {
     pub canonical: Option<Canonical>,
     /// url: the chain from the URL.
     pub chain: Option<Chain>,
-    /// url: the final statuses accepted (from `urls:` in the config); empty means any 2xx.
-    pub expect: Vec<u16>,
-    /// url: the accepted statuses in words: `2xx`, or `200, 302`.
-    pub expected: String,
-    /// url: the chain ended on an accepted status.
-    pub status_ok: bool,
     /// Every chain on one line each.
     pub rendered: Vec<String>,
     /// CDNs and platforms seen on any chain.
@@ -71,37 +65,12 @@ pub async fn probe(target: &Target, ctx: &ProbeContext) -> Result<RedirectFacts,
         www: None,
         canonical: None,
         chain: None,
-        expect: Vec::new(),
-        expected: String::new(),
-        status_ok: false,
         rendered: Vec::new(),
         cdn: Vec::new(),
     };
     match target.kind {
         TargetKind::Url => {
-            let chain = ctx.http.walk(&target.name).await;
-            facts.expect = ctx
-                .config
-                .urls
-                .iter()
-                .find(|u| u.url() == target.name)
-                .map(|u| u.expect().to_vec())
-                .unwrap_or_default();
-            facts.expected = if facts.expect.is_empty() {
-                "2xx".to_string()
-            } else {
-                let codes: Vec<String> = facts.expect.iter().map(u16::to_string).collect();
-                codes.join(", ")
-            };
-            facts.status_ok = chain.complete
-                && chain.final_status.is_some_and(|s| {
-                    if facts.expect.is_empty() {
-                        (200..300).contains(&s)
-                    } else {
-                        facts.expect.contains(&s)
-                    }
-                });
-            facts.chain = Some(chain);
+            facts.chain = Some(ctx.net.http.walk(&target.name).await);
         }
         TargetKind::Host | TargetKind::Domain => {
             let name = crate::net::dns::normalise(&target.name);
@@ -146,7 +115,10 @@ pub async fn probe(target: &Target, ctx: &ProbeContext) -> Result<RedirectFacts,
 
 async fn host_chains(ctx: &ProbeContext, host: &str) -> HostChains {
     let (http_start, https_start) = (format!("http://{host}"), format!("https://{host}"));
-    let (http, https) = futures::join!(ctx.http.walk(&http_start), ctx.http.walk(&https_start));
+    let (http, https) = futures::join!(
+        ctx.net.http.walk(&http_start),
+        ctx.net.http.walk(&https_start)
+    );
     HostChains {
         host: host.to_string(),
         http,

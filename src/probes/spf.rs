@@ -8,8 +8,6 @@
 
 pub mod walk;
 
-use std::time::Duration;
-
 use schemars::JsonSchema;
 use serde::Serialize;
 use tokio::time::Instant;
@@ -94,18 +92,14 @@ pub struct SpfFacts {
     pub tree: Option<SpfNode>,
 }
 
-/// How long the probe may take, the tree walk included: below the engine's limit for
-/// one probe (three times the per-operation timeout), so that a slow branch leaves the
-/// probe time to report what it counted.
-fn walk_budget(timeout: Duration) -> Duration {
-    timeout * 5 / 2
-}
-
+/// The tree walk runs under the walk budget, below the probe's own limit, so that a
+/// slow branch leaves the probe time to report what it counted.
 pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<SpfFacts, ProbeError> {
     let domain = normalise(domain);
-    let deadline = Instant::now() + walk_budget(ctx.timeout);
-    let answer = query_by(&*ctx.dns, &domain, RecordKind::Txt, Some(deadline)).await?;
-    Ok(facts(&*ctx.dns, &domain, &answer, Some(deadline)).await)
+    let deadline = Instant::now() + ctx.net.budgets.walk;
+    let dns = &*ctx.net.dns;
+    let answer = query_by(dns, &domain, RecordKind::Txt, Some(deadline)).await?;
+    Ok(facts(dns, &domain, &answer, Some(deadline)).await)
 }
 
 /// The facts from the domain's TXT answer, walking the tree through `resolver`.

@@ -14,12 +14,12 @@ use rustls::pki_types::UnixTime;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::address::{AddressSource, destination};
 use super::ca_identities::caa_identities;
 use super::chain_summary::{ChainKey, Expiring, summarise};
 use super::{Cause, ProbeContext, ProbeError};
 use crate::net::dns::normalise;
-use crate::net::tls::{HandshakeOptions, TlsError, Verdict, handshake};
+use crate::net::route::AddressSource;
+use crate::net::tls::{HandshakeOptions, TlsError, Verdict};
 use crate::parse::certificate::{CertificateFacts, KeyType, hostname_matches, parse_certificate};
 
 /// The port the probe connects to.
@@ -102,9 +102,9 @@ struct Observed {
 
 pub async fn probe(host: &str, ctx: &ProbeContext) -> Result<TlsFacts, ProbeError> {
     let host = normalise(host);
-    let dest = destination(&host, HTTPS_PORT, ctx).await?;
+    let dest = ctx.net.router.destination(&host, HTTPS_PORT).await?;
     let opts = HandshakeOptions {
-        timeout: ctx.timeout,
+        timeout: ctx.net.budgets.op,
         ..HandshakeOptions::default()
     };
 
@@ -194,8 +194,7 @@ async fn observe(
     ctx: &ProbeContext,
     opts: &HandshakeOptions,
 ) -> Result<Observed, ProbeError> {
-    let trust = &ctx.net.trust;
-    match handshake(addr, host, trust, opts).await {
+    match ctx.net.tls_handshake(addr, host, opts).await {
         Ok(rec) => Ok(Observed {
             verdict: rec.verdict,
             chain_complete: rec.chain_complete,
@@ -218,8 +217,12 @@ async fn observe(
                 presented_chain: Vec::new(),
             };
             Ok(Observed {
-                verdict: trust.verify_chain(&presented_chain, host, UnixTime::now()),
-                chain_complete: trust.chain_complete(&presented_chain),
+                verdict: ctx.net.options.trust.verify_chain(
+                    &presented_chain,
+                    host,
+                    UnixTime::now(),
+                ),
+                chain_complete: ctx.net.options.trust.chain_complete(&presented_chain),
                 completed: false,
                 error: Some(crate::core::text::truncate(&error.to_string(), 300)),
                 protocol_version: "unknown".into(),
@@ -256,7 +259,7 @@ async fn tls13_only(
         only_tls13: true,
         ..opts.clone()
     };
-    match handshake(addr, host, &ctx.net.trust, &only13).await {
+    match ctx.net.tls_handshake(addr, host, &only13).await {
         Ok(_) => (true, "a handshake offering only TLS 1.3 succeeded".into()),
         // We offered TLS 1.3 alone: a server that sends its certificate chose it.
         Err(TlsError::Handshake {

@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::address::{AddressSource, destination};
 use super::tls::HTTPS_PORT;
 use super::{Cause, ProbeContext, ProbeError};
 use crate::net::dns::normalise;
-use crate::net::legacy::{LegacyError, LegacyOutcome, LegacyVersion, probe_version};
+use crate::net::legacy::{LegacyError, LegacyOutcome, LegacyVersion};
+use crate::net::route::AddressSource;
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TlsLegacyFacts {
@@ -30,10 +30,12 @@ pub struct TlsLegacyFacts {
 
 pub async fn probe(host: &str, ctx: &ProbeContext) -> Result<TlsLegacyFacts, ProbeError> {
     let host = normalise(host);
-    let dest = destination(&host, HTTPS_PORT, ctx).await?;
+    let dest = ctx.net.router.destination(&host, HTTPS_PORT).await?;
     let (tls1_0, tls1_1) = tokio::join!(
-        probe_version(dest.addr, &host, LegacyVersion::Tls1_0, ctx.timeout),
-        probe_version(dest.addr, &host, LegacyVersion::Tls1_1, ctx.timeout),
+        ctx.net
+            .legacy_hello(dest.addr, &host, LegacyVersion::Tls1_0),
+        ctx.net
+            .legacy_hello(dest.addr, &host, LegacyVersion::Tls1_1),
     );
     let tls1_0 = tls1_0.map_err(|e| probe_error(&e, LegacyVersion::Tls1_0, &host, dest.addr))?;
     let tls1_1 = tls1_1.map_err(|e| probe_error(&e, LegacyVersion::Tls1_1, &host, dest.addr))?;

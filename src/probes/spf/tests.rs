@@ -1,5 +1,7 @@
 //! The SPF tree walk and its counting, against tables of answers.
 
+use std::time::Duration;
+
 use super::walk::{AllSource, NodeErrorKind, Outcome, TermKind, Via};
 use super::*;
 use crate::net::dns::DnsFailure;

@@ -1,0 +1,122 @@
+//! The audit's network session, built once per audit from one [`NetSettings`] value:
+//! the resolver, the router that decides where each connection goes, the HTTP client,
+//! the trust store and the [`Budgets`]. Every probe reaches the network through it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::budgets::Budgets;
+use super::dns::{Dns, DnsSettings, DnsSetupError};
+use super::http::{HttpClient, HttpSetupError};
+use super::legacy::{LegacyError, LegacyOutcome, LegacyVersion, probe_version};
+use super::options::{ConnectTo, NetOptions};
+use super::route::Router;
+use super::tls::{HandshakeOptions, HandshakeRecord, TlsError, TlsTrust, TrustError, handshake};
+
+/// Everything that shapes an audit's network behaviour, from the command line or a test.
+#[derive(Debug, Clone)]
+pub struct NetSettings {
+    /// A nameserver to use instead of the system configuration (`--resolver`).
+    pub nameserver: Option<SocketAddr>,
+    /// The timeout of one network operation (`--timeout`).
+    pub timeout: Duration,
+    /// The longest the whole audit may take (`--deadline`).
+    pub deadline: Duration,
+    /// More CA certificates to trust (`--ca-file`).
+    pub ca_file: Option<PathBuf>,
+    /// Follow redirects from public to internal addresses (`--allow-private`).
+    pub allow_private: bool,
+    /// Connection overrides (`--connect-to`).
+    pub connect_to: Vec<ConnectTo>,
+}
+
+impl Default for NetSettings {
+    fn default() -> NetSettings {
+        NetSettings {
+            nameserver: None,
+            timeout: Duration::from_secs(5),
+            deadline: Duration::from_secs(120),
+            ca_file: None,
+            allow_private: false,
+            connect_to: Vec::new(),
+        }
+    }
+}
+
+/// Why the session could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("{0}; give a nameserver with --resolver IP[:PORT]")]
+    Dns(#[from] DnsSetupError),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    #[error(transparent)]
+    Http(#[from] HttpSetupError),
+}
+
+/// What every probe may use.
+#[derive(Debug)]
+pub struct Session {
+    pub dns: Arc<Dns>,
+    pub router: Router,
+    pub http: HttpClient,
+    pub options: Arc<NetOptions>,
+    pub budgets: Budgets,
+}
+
+impl Session {
+    /// Builds the session. Reads the CA file and the system's DNS configuration
+    /// synchronously: call it once per audit.
+    pub fn new(settings: &NetSettings) -> Result<Session, SessionError> {
+        let budgets = Budgets::new(settings.timeout, settings.deadline);
+        let dns = Arc::new(Dns::new(&DnsSettings {
+            nameserver: settings.nameserver,
+            timeout: budgets.op,
+        })?);
+        let trust = TlsTrust::load(settings.ca_file.as_deref())?;
+        let options = Arc::new(NetOptions {
+            trust,
+            allow_private: settings.allow_private,
+            connect_to: settings.connect_to.clone(),
+        });
+        let router = Router::new(dns.clone(), options.clone());
+        // A redirect walk stops at the walk budget, before the probe's, so that its
+        // partial chain, not the probe's timeout, makes the report.
+        let http = HttpClient::new(router.clone(), options.clone(), budgets.op, budgets.walk)?;
+        Ok(Session {
+            dns,
+            router,
+            http,
+            options,
+            budgets,
+        })
+    }
+
+    /// A TLS handshake with `server_name` at `addr` that records the chain and the
+    /// verification result against the audit's trust store.
+    pub async fn tls_handshake(
+        &self,
+        addr: SocketAddr,
+        server_name: &str,
+        opts: &HandshakeOptions,
+    ) -> Result<HandshakeRecord, TlsError> {
+        handshake(addr, server_name, &self.options.trust, opts).await
+    }
+
+    /// Whether `addr` accepts a TLS 1.0 or 1.1 ClientHello, under the operation timeout.
+    pub async fn legacy_hello(
+        &self,
+        addr: SocketAddr,
+        server_name: &str,
+        version: LegacyVersion,
+    ) -> Result<LegacyOutcome, LegacyError> {
+        probe_version(addr, server_name, version, self.budgets.op).await
+    }
+
+    /// DNS queries sent in this audit.
+    pub fn dns_queries(&self) -> usize {
+        self.dns.queries_sent()
+    }
+}

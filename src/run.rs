@@ -1,0 +1,134 @@
+//! The library's front door: run an audit from a request and get its report, or the
+//! facts the probes gather about one target. The binary, the tests and the benchmark
+//! all come in here.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::config::diagnostic::ConfigErrors;
+use crate::config::targets::expand;
+use crate::config::{LoadOptions, load_config, load_plan};
+use crate::core::probe::{PROBES, ProbeId};
+use crate::core::target::Target;
+use crate::engine::{self, RunOptions};
+use crate::net::session::{NetSettings, Session, SessionError};
+use crate::probes::ProbeContext;
+use crate::report::model::Report;
+
+/// Everything one audit needs: what to load, how to reach the network, how hard to push.
+#[derive(Debug, Clone)]
+pub struct AuditRequest {
+    pub load: LoadOptions,
+    pub net: NetSettings,
+    /// Probes running at once.
+    pub concurrency: usize,
+    /// The moment waivers are judged against; now when `None`.
+    pub now: Option<OffsetDateTime>,
+}
+
+impl AuditRequest {
+    pub fn new(load: LoadOptions, net: NetSettings) -> AuditRequest {
+        AuditRequest {
+            load,
+            net,
+            concurrency: 16,
+            now: None,
+        }
+    }
+}
+
+/// Why an audit could not start. Once it starts, every problem is a finding.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The config, profile or check specs have problems (every one of them).
+    #[error("the configuration has {} problem(s)", .0.problems.len())]
+    Config(ConfigErrors),
+    /// The network session could not be built (resolver, CA file, TLS setup).
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// The request itself is unusable.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<ConfigErrors> for AuditError {
+    fn from(e: ConfigErrors) -> AuditError {
+        AuditError::Config(e)
+    }
+}
+
+/// Loads the config, builds the network session, runs every selected check on every
+/// target, and returns the report.
+pub async fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
+    if request.concurrency == 0 {
+        return Err(AuditError::Invalid(
+            "--concurrency must be at least 1".into(),
+        ));
+    }
+    let plan = load_plan(&request.load)?;
+    let session = Arc::new(Session::new(&request.net)?);
+    let opts = RunOptions {
+        concurrency: request.concurrency,
+        now: request.now.unwrap_or_else(OffsetDateTime::now_utc),
+    };
+    Ok(engine::run(&plan, session, &opts).await)
+}
+
+/// The facts each probe gathers about `name`, as an audit would see them: the target
+/// comes from the config when the config lists it (with its inputs), else a default
+/// target of the probe's first kind. A probe that fails gives `{"error": {cause,
+/// message}}`. Probes that cannot look at a name are left out.
+pub async fn facts(
+    name: &str,
+    probes: &[ProbeId],
+    config_path: Option<&std::path::Path>,
+    net: &NetSettings,
+) -> Result<BTreeMap<String, serde_json::Value>, AuditError> {
+    let (config, errors) = load_config(config_path);
+    if !errors.is_empty() {
+        return Err(AuditError::Config(errors));
+    }
+    let configured = expand(&config);
+    let mut wanted = BTreeMap::new();
+    for probe in probes {
+        let target = probe
+            .targets()
+            .iter()
+            .find_map(|k| {
+                configured
+                    .iter()
+                    .find(|t| t.kind == *k && t.name == name)
+                    .cloned()
+            })
+            .or_else(|| {
+                probe
+                    .targets()
+                    .first()
+                    .map(|k| Target::new(*k, name.to_string()))
+            });
+        if let Some(t) = target {
+            wanted.insert((*probe, t.kind, t.name.clone()), t);
+        }
+    }
+    let ctx = ProbeContext {
+        net: Arc::new(Session::new(net)?),
+    };
+    let results = engine::run_probes(&wanted, &ctx, 4).await;
+    Ok(results
+        .into_iter()
+        .map(|((probe, _, _), result)| {
+            let value = match result {
+                Ok(v) => v,
+                Err(e) => serde_json::json!({"error": {"cause": e.cause, "message": e.message}}),
+            };
+            (probe.name().to_string(), value)
+        })
+        .collect())
+}
+
+/// Every probe, for `launchready facts` without `--probe`.
+pub fn all_probes() -> Vec<ProbeId> {
+    PROBES.iter().map(|p| p.id).collect()
+}
