@@ -10,3 +10,4 @@ pub mod mta_sts;
 pub mod spf;
 pub mod tag_list;
 pub mod tls_rpt;
+pub mod webhook_signature;
