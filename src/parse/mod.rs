@@ -7,6 +7,7 @@ pub mod dkim;
 pub mod dmarc;
 pub mod hsts;
 pub mod mta_sts;
+pub mod secret_shape;
 pub mod spf;
 pub mod tag_list;
 pub mod tls_rpt;
