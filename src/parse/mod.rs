@@ -5,6 +5,7 @@ pub mod certificate;
 pub mod csp;
 pub mod dkim;
 pub mod dmarc;
+pub mod dotenv;
 pub mod hsts;
 pub mod mta_sts;
 pub mod secret_shape;
