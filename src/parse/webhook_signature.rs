@@ -69,8 +69,8 @@ impl Scheme {
             .into_iter()
             .find(|s| s.as_str() == name)
             .ok_or_else(|| UnknownScheme {
-                name: crate::text::truncate(name, 40),
-                suggestion: crate::text::suggest(name, Scheme::NAMES),
+                name: crate::core::text::truncate(name, 40),
+                suggestion: crate::core::text::suggest(name, Scheme::NAMES),
             })
     }
 
