@@ -11,8 +11,10 @@
 
 use std::path::{Path, PathBuf};
 
-/// (part, the parts it may import; `None` means any but those in `forbidden`).
-const RULES: &[(&str, Option<&[&str]>, &[&str])] = &[
+/// A part, the parts it may import (`None`: any but those forbidden), and the forbidden.
+type Rule = (&'static str, Option<&'static [&'static str]>, &'static [&'static str]);
+
+const RULES: &[Rule] = &[
     ("core", Some(&[]), &[]),
     ("parse", Some(&["core"]), &[]),
     ("report", Some(&["core"]), &[]),
@@ -142,5 +144,8 @@ fn the_checker_sees_the_violations_it_exists_to_catch() {
     let found = violations(&dir, "net", Some(&["core"]), &[]);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].ends_with("bad.rs:3: use crate::probes::Cause;"), "{found:?}");
+    assert!(
+        found[0].ends_with("bad.rs:3: use crate::probes::Cause;"),
+        "{found:?}"
+    );
 }
