@@ -61,6 +61,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener, UdpSocket as
 use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -327,10 +328,12 @@ impl TestDnsBuilder {
             let handler: Arc<dyn hickory_server::zone_handler::ZoneHandler> = Arc::new(handler);
             catalog.upsert(LowerName::new(&origin), vec![handler]);
         }
+        let queries = Arc::new(AtomicUsize::new(0));
         let handler = Handler {
             catalog,
             servfail: self.servfail,
             silent: self.silent,
+            queries: queries.clone(),
         };
 
         let (udp, tcp) = bind_udp_and_tcp();
@@ -365,6 +368,7 @@ impl TestDnsBuilder {
             addr,
             stop: Some(stop_tx),
             thread: Some(thread),
+            queries,
         }
     }
 }
@@ -375,6 +379,7 @@ pub struct TestDns {
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    queries: Arc<AtomicUsize>,
 }
 
 impl TestDns {
@@ -414,6 +419,11 @@ impl TestDns {
     /// The server's address (127.0.0.1 and the port shared by UDP and TCP).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many queries the server has received (UDP and TCP, answered or not).
+    pub fn queries_received(&self) -> usize {
+        self.queries.load(Ordering::SeqCst)
     }
 
     /// `"127.0.0.1:PORT"`, for the CLI's `--resolver`.
@@ -460,7 +470,6 @@ impl Blackhole {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
-
     /// `"127.0.0.1:PORT"`, for the CLI's `--resolver`.
     pub fn resolver_arg(&self) -> String {
         self.addr.to_string()
@@ -497,6 +506,7 @@ struct Handler {
     catalog: Catalog,
     servfail: HashSet<LowerName>,
     silent: HashSet<LowerName>,
+    queries: Arc<AtomicUsize>,
 }
 
 impl Handler {
@@ -505,6 +515,7 @@ impl Handler {
         request: &Request,
         mut response_handle: R,
     ) -> ResponseInfo {
+        self.queries.fetch_add(1, Ordering::SeqCst);
         let name = request.queries.queries().first().map(|q| q.name().clone());
         if let Some(name) = name {
             if self.silent.contains(&name) {
