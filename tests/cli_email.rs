@@ -825,6 +825,37 @@ fn a_huge_spf_tree_stops_at_the_lookup_limit_and_every_query_is_counted() {
 }
 
 #[test]
+fn a_cname_loop_is_its_own_cause_never_a_missing_record() {
+    let dns = TestDns::builder()
+        .zone(Zone::new(
+            "loopy.test.",
+            r#"
+            @       TXT   "v=spf1 include:_spf.loopy.test -all"
+            _spf    CNAME _spf2.loopy.test.
+            _spf2   CNAME _spf.loopy.test.
+            _dmarc  CNAME _dmarc2.loopy.test.
+            _dmarc2 CNAME _dmarc.loopy.test.
+            "#,
+        ))
+        .start();
+    let (_, report) = audit(
+        &dns,
+        "domains: [loopy.test]\n",
+        &["--only", "email.spf,email.dmarc"],
+    );
+    for check in ["email.spf", "email.dmarc"] {
+        let f = finding(&report, check, "loopy.test");
+        assert_eq!(status(f), "error", "{f:#}");
+        assert_eq!(f["error"]["cause"], "cname_loop", "{f:#}");
+        let m = message(f).to_ascii_lowercase();
+        assert!(!m.contains("no spf record") && !m.contains("no dmarc record"), "{f:#}");
+        let next = f["error"]["next_step"].as_str().unwrap_or_default();
+        assert!(next.contains("CNAME"), "{f:#}");
+        assert!(!next.contains("check the config"), "{f:#}");
+    }
+}
+
+#[test]
 fn an_mta_sts_policy_that_misses_an_mx_host_or_is_missing_warns() {
     let mut builder = TestDns::builder();
     for z in good_zones() {

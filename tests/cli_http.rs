@@ -138,7 +138,11 @@ impl World {
             .filter(|h| *h != "badtls.test")
             .collect();
         World {
-            dns: TestDns::start(vec![zone()]),
+            // sfail.test: its nameserver answers SERVFAIL.
+            dns: TestDns::builder()
+                .zone(zone())
+                .servfail("sfail.test.")
+                .start(),
             web: WebServer::start(site(), &tls_names),
             dir: tempfile::tempdir().expect("tempdir"),
         }
@@ -488,6 +492,7 @@ fn callback_urls_end_on_an_expected_status_over_https_only() {
   - https://cb.test/insecure
   - https://badtls.test/cb
   - https://missing.test/cb
+  - https://sfail.test/cb
 "#,
         &["--only", "http.callback-urls"],
     );
@@ -520,6 +525,10 @@ fn callback_urls_end_on_an_expected_status_over_https_only() {
     assert_eq!(audit.status(check, "https://missing.test/cb", None), "fail");
     let m = audit.message(check, "https://missing.test/cb", None);
     assert!(m.starts_with("Fails (nxdomain)"), "{m}");
+    // SERVFAIL says the resolver could not answer, not that the name is broken.
+    let f = audit.find(check, "https://sfail.test/cb", None);
+    assert_eq!(f["status"], "error", "{f:#}");
+    assert_eq!(f["error"]["cause"], "servfail", "{f:#}");
     assert_eq!(audit.code, 1);
 }
 

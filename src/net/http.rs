@@ -573,6 +573,9 @@ fn classify(url: &Url, err: &reqwest::Error) -> ChainError {
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind as K;
+            if crate::core::cause::is_local_resource_error(io) {
+                causes.push(Cause::LocalResource);
+            }
             match io.kind() {
                 K::ConnectionRefused => causes.push(Cause::ConnectionRefused),
                 K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
@@ -589,8 +592,12 @@ fn classify(url: &Url, err: &reqwest::Error) -> ChainError {
         }
         next = e.source();
     }
-    // The most specific cause wins.
+    if crate::core::cause::mentions_local_resource(&error_text(err)) {
+        causes.push(Cause::LocalResource);
+    }
+    // The most specific cause wins; running out of files here is never the server's fault.
     let order = [
+        Cause::LocalResource,
         Cause::Tls,
         Cause::ConnectionRefused,
         Cause::Timeout,
