@@ -94,8 +94,17 @@ fn a_healthy_domain_passes_every_dns_check() {
         assert_eq!(status(&report, "dns.ipv6", host), "pass");
         assert_eq!(status(&report, "dns.dangling-cname", host), "pass");
     }
-    assert_eq!(status(&report, "dns.caa", "example.test"), "pass");
+    // Port 443 is closed here, so the served certificate cannot be read: the CAA set is
+    // valid, and the check says the cross-check could not run (a warning, never a pass).
     let caa = finding(&report, "dns.caa", "example.test");
+    assert_eq!(caa["status"], "warn", "{caa:#}");
+    assert!(
+        caa["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the cross-check could not run"),
+        "{caa:#}"
+    );
     assert_eq!(caa["evidence"]["issuers"][0], "letsencrypt.org");
     let www = finding(&report, "dns.resolves", "www.example.test");
     assert_eq!(
@@ -277,6 +286,9 @@ waivers:
             "warn",
             "--only",
             "dns.*",
+            // No TLS server here: dns.caa would warn that its cross-check could not run.
+            "--skip",
+            "dns.caa",
         ],
     );
     let waived = finding(&report, "dns.ipv6", "v4.test");
@@ -573,5 +585,26 @@ vercel:
     assert_eq!(
         webhooks["targets"][0],
         "https://example.test/api/webhooks/stripe"
+    );
+}
+
+#[test]
+fn the_caa_climb_reaches_the_top_level_domain() {
+    // The only CAA set is at the TLD itself (RFC 8659 §3 climbs to it). The name has no
+    // address, so the certificate cannot be read: the cross-check could not run (warn),
+    // and the set found is named.
+    let dns = TestDns::builder()
+        .zone(Zone::new("test.", r#"@ CAA 0 issue "letsencrypt.org""#))
+        .start();
+    let (_, report) = audit_json(&dns, &["deep.tld.test", "--only", "dns.caa"]);
+    let f = finding(&report, "dns.caa", "deep.tld.test");
+    assert_eq!(f["evidence"]["found_at"], "test", "{f:#}");
+    assert_eq!(f["status"], "warn", "{f:#}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the cross-check could not run"),
+        "{f:#}"
     );
 }

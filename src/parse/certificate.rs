@@ -32,6 +32,8 @@ pub struct CertificateFacts {
     pub issuer: String,
     /// The first organisation (O) of the issuer, e.g. `Let's Encrypt`, if any.
     pub issuer_organisation: Option<String>,
+    /// The issuer's common name (CN), e.g. `R11`.
+    pub issuer_common_name: Option<String>,
     /// Serial number, lowercase hex without separators or sign padding.
     pub serial: String,
     /// Start of validity, RFC 3339.
@@ -102,6 +104,7 @@ pub fn parse_certificate(
     let issuer = cert.issuer().to_string();
     let common_name = cert.subject().iter_common_name().next().map(attribute_text);
     let issuer_organisation = cert.issuer().iter_organization().next().map(attribute_text);
+    let issuer_common_name = cert.issuer().iter_common_name().next().map(attribute_text);
 
     let sans = match cert.subject_alternative_name() {
         Ok(Some(ext)) => ext
@@ -141,6 +144,7 @@ pub fn parse_certificate(
         sans,
         issuer,
         issuer_organisation,
+        issuer_common_name,
         serial: serial_hex(cert.raw_serial()),
         not_before,
         not_after,

@@ -50,7 +50,9 @@
 //!
 //! Answers: names in a served zone get the zone's data, NXDOMAIN if the name does not exist,
 //! NOERROR with no answers if it exists without the asked type; CNAMEs inside the zone are
-//! chased by the server. Names outside every zone get REFUSED.
+//! chased by the server. An empty `test.` zone is served unless a test serves its own, so
+//! every name under `.test` in no other zone is NXDOMAIN. Names outside every zone (not
+//! under `.test`) get REFUSED.
 //!
 //! Every server runs on its own thread with its own tokio runtime, so it serves plain `#[test]`
 //! functions (which spawn the CLI) as well as `#[tokio::test]`s. Dropping it stops it.
@@ -314,9 +316,16 @@ impl TestDnsBuilder {
     }
 
     /// Binds 127.0.0.1:<ephemeral> (UDP and TCP) and starts serving on a background thread.
+    /// Unless a test serves `test.` itself, an empty `test.` zone stands for the
+    /// top-level domain, as on the internet, where `com.` answers (the CAA climb reaches
+    /// it); names under `.test` in no other zone are then NXDOMAIN.
     pub fn start(self) -> TestDns {
         let mut catalog = Catalog::new();
-        for zone in self.zones {
+        let mut zones = self.zones;
+        if !zones.iter().any(|z| z.origin.to_string() == "test.") {
+            zones.push(Zone::new("test.", ""));
+        }
+        for zone in zones {
             let origin = zone.origin.clone();
             let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
                 zone.origin,
