@@ -120,7 +120,9 @@ fn zone() -> Zone {
         let label = host.trim_end_matches(".test");
         text.push_str(&format!("{label} A 127.0.0.1\n{label} AAAA ::1\n"));
     }
-    text.push_str("good CAA 0 issue \"letsencrypt.org\"\n");
+    // The CAA name of the test CA, as a careful team would name an in-house CA in
+    // launchready.yaml (tls.ca_identities; see GOOD_CONFIG).
+    text.push_str("good CAA 0 issue \"webtest-ca.test\"\n");
     Zone::new("test.", &text)
 }
 
@@ -230,11 +232,15 @@ impl Audit {
     }
 }
 
+/// good.test, with the CAA name of the test CA (which signs with no O, so by its CN).
+const GOOD_CONFIG: &str =
+    "domains: [good.test]\ntls:\n  ca_identities:\n    launchready web test root: [webtest-ca.test]\n";
+
 #[test]
 fn a_correctly_configured_domain_gets_no_fail_and_no_warn() {
     let world = World::start();
     // The web side of the default profile; tests/cli_email.rs audits a correct mail setup.
-    let audit = world.audit("domains: [good.test]\n", &["--skip", "email.*"]);
+    let audit = world.audit(GOOD_CONFIG, &["--skip", "email.*"]);
     for f in audit.findings() {
         let skipped_redirect_host =
             f["check"] == "http.security-headers" && f["target"] == "www.good.test";
