@@ -884,4 +884,16 @@ fn an_mta_sts_policy_that_misses_an_mx_host_or_is_missing_warns() {
     assert_eq!(status(sts), "warn", "{sts:#}");
     assert!(message(sts).contains("HTTP 404"), "{sts:#}");
     assert_eq!(sts["evidence"]["policy_checked"], true);
+
+    // mode: none switches the policy off: a warning, never "covers every MX host".
+    let none = policy_server("version: STSv1\nmode: none\nmx: nothing.example\nmax_age: 86400\n");
+    let (_, report) = audit(
+        &dns,
+        "domains: [good.test]\n",
+        &web_args(&none, "email.mta-sts"),
+    );
+    let sts = finding(&report, "email.mta-sts", "good.test");
+    assert_eq!(status(sts), "warn", "{sts:#}");
+    assert!(message(sts).contains("mode: none: the policy is switched off"), "{sts:#}");
+    assert!(!message(sts).contains("covers every MX"), "{sts:#}");
 }
