@@ -608,3 +608,29 @@ fn the_caa_climb_reaches_the_top_level_domain() {
         "{f:#}"
     );
 }
+
+#[test]
+fn escape_sequences_in_dns_data_never_reach_the_terminal_raw() {
+    // An OSC title-set (ESC ] 0 ; ... BEL) and a clear-screen (ESC [ 2 J) in a TXT record.
+    let dns = TestDns::builder()
+        .zone(Zone::new(
+            "esc.test.",
+            "@ TXT \"v=spf1 \u{1b}]0;PWNED\u{7}\u{1b}[2J -all\"",
+        ))
+        .start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = launchready(dir.path())
+        .args(["audit", "esc.test", "--resolver", &dns.resolver_arg()])
+        .args(["--timeout", "1", "--only", "email.spf", "--color", "always"])
+        .output()
+        .expect("ran");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("FAIL"), "{text}");
+    assert!(!text.contains("\u{1b}]"), "an OSC sequence reached the terminal: {text:?}");
+    assert!(!text.contains("\u{1b}[2J"), "a clear-screen reached the terminal: {text:?}");
+    assert!(!text.contains('\u{7}'), "a BEL reached the terminal: {text:?}");
+    // Shown escaped, so the user sees what the record holds.
+    assert!(text.contains(r"\x1b]0;PWNED\x07\x1b[2J"), "{text}");
+    // The colours of the report itself are still there (--color always).
+    assert!(text.contains("\u{1b}[1m"), "{text:?}");
+}

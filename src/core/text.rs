@@ -19,6 +19,35 @@ pub fn truncate(text: &str, max: usize) -> String {
     out
 }
 
+/// Text from outside (a TXT record, a certificate field, a header) with every control
+/// character written out as an escape (`\x1b`, `\u{9b}`), so that no escape sequence
+/// reaches a terminal; tabs are kept (record formats allow them as white space), as are
+/// backslashes. Bidirectional overrides, which reorder what is displayed, are escaped too.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            let n = u32::from(c);
+            if n < 0x80 {
+                out.push_str(&format!("\\x{n:02x}"));
+            } else {
+                out.push_str(&format!("\\u{{{n:x}}}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
 /// The closest of `candidates` to `word`, when one is close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
@@ -41,6 +70,19 @@ mod tests {
         let cut = truncate(&"é".repeat(400), 300);
         assert!(cut.len() <= 300 && cut.ends_with('…'), "{cut}");
         assert_eq!(truncate("éé", 4), "éé");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_not_passed_on() {
+        // An OSC title-set and a clear-screen sequence.
+        let raw = "v=spf1 \u{1b}]0;PWNED\u{7}\u{1b}[2J -all";
+        let escaped = escape_controls(raw);
+        assert_eq!(escaped, "v=spf1 \\x1b]0;PWNED\\x07\\x1b[2J -all");
+        assert!(!escaped.chars().any(char::is_control));
+        assert_eq!(escape_controls("a\tb"), "a\tb");
+        assert_eq!(escape_controls("\u{9b}31m"), "\\u{9b}31m");
+        assert_eq!(escape_controls("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(escape_controls("plain é"), "plain é");
     }
 
     #[test]

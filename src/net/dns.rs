@@ -395,12 +395,14 @@ fn convert(data: &RData) -> Option<DnsRecord> {
             preference: mx.preference,
             exchange: mx.exchange.to_ascii(),
         },
+        // Server-supplied text: control characters escaped here, where facts are built.
         RData::TXT(txt) => DnsRecord::Txt {
-            text: txt
-                .txt_data
-                .iter()
-                .map(|s| String::from_utf8_lossy(s))
-                .collect::<String>(),
+            text: crate::core::text::escape_controls(
+                &txt.txt_data
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s))
+                    .collect::<String>(),
+            ),
             strings: txt.txt_data.len(),
         },
         RData::CAA(caa) => {
@@ -408,8 +410,8 @@ fn convert(data: &RData) -> Option<DnsRecord> {
             DnsRecord::Caa {
                 flags,
                 critical: caa.issuer_critical,
-                tag: caa.tag.clone(),
-                value: String::from_utf8_lossy(&caa.value).into_owned(),
+                tag: crate::core::text::escape_controls(&caa.tag),
+                value: crate::core::text::escape_controls(&String::from_utf8_lossy(&caa.value)),
             }
         }
         RData::NS(ns) => DnsRecord::Ns {
