@@ -560,3 +560,34 @@ fn a_chain_on_one_host_reuses_its_connection() {
         "8 requests on one host should reuse connections, saw {connections}"
     );
 }
+
+#[test]
+fn credentials_in_urls_are_masked_in_every_output_and_never_sent() {
+    let world = World::start();
+    let audit = world.audit(
+        // The test site routes on the path with its query, so this URL answers 404.
+        r#"urls:
+  - url: https://admin:hunter2@cb.test/login?token=s3cr3t&page=1
+    expect: [404]
+webhooks:
+  - url: https://hooks.slack.com/services/T000/B000/XXXXSECRET
+    provider: generic
+"#,
+        &["--only", "http.callback-urls"],
+    );
+    let json = serde_json::to_string(&audit.report).unwrap_or_default();
+    for secret in ["hunter2", "s3cr3t", "XXXXSECRET"] {
+        assert!(!audit.text.contains(secret), "{secret} in:\n{}", audit.text);
+        assert!(!json.contains(secret), "{secret} in:\n{json}");
+    }
+    let f = audit.find(
+        "http.callback-urls",
+        "https://***@cb.test/login?token=***&page=1",
+        None,
+    );
+    assert_eq!(f["status"], "pass", "{f:#}");
+    assert!(audit.text.contains("https://hooks.slack.com/services/***"), "{}", audit.text);
+    // The userinfo was not turned into a Basic Authorization header.
+    assert!(world.web.requests() > 0);
+    assert_eq!(world.web.authorizations(), 0);
+}

@@ -371,6 +371,10 @@ impl HttpClient {
         let dest = self.destination(url).await?;
         let port = url.port_or_known_default().unwrap_or(80);
         let mut request_url = url.clone();
+        // Credentials in a URL are never sent (reqwest would turn them into a Basic
+        // Authorization header): the audit tests what anyone reaches.
+        let _ = request_url.set_username("");
+        let _ = request_url.set_password(None);
         let mut host_header = None;
         let mut http1_only = false;
         if let Some(addr) = dest.overridden

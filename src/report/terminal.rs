@@ -8,12 +8,13 @@ use anstyle::{AnsiColor, Style};
 
 use super::Detail;
 use super::model::{Finding, Report, Status};
-use crate::core::text::escape_controls;
+use crate::core::text::{escape_controls, redact_urls};
 
 /// Text of a report as it may reach a terminal: no control character of its own (facts
-/// are escaped when built; this holds whatever a user check writes), tabs as spaces.
+/// are escaped when built; this holds whatever a user check writes), tabs as spaces, and
+/// the credentials of URLs masked.
 fn safe(text: &str) -> String {
-    escape_controls(text).replace('\t', " ")
+    redact_urls(&escape_controls(text).replace('\t', " "))
 }
 
 const BOLD: Style = Style::new().bold();
