@@ -28,6 +28,20 @@ const HOSTS: &[&str] = &[
     "slow.test",
     "cb.test",
     "badtls.test",
+    "cfchal.test",
+    "vprot.test",
+    "bigloc.test",
+    "jsloc.test",
+    "badhost.test",
+    "shop.test",
+    "store.test",
+];
+
+/// Hosts that are CNAMEs into a hosting provider (served by the test DNS server only):
+/// shop.test's app is gone, store.test's is live.
+const CNAME_HOSTS: &[(&str, &str)] = &[
+    ("shop.test", "gone-app.herokuapp.com."),
+    ("store.test", "live-app.herokuapp.com."),
 ];
 
 fn site() -> Site {
@@ -112,13 +126,49 @@ fn site() -> Site {
         site = site.route(&from, Reply::redirect(301, format!("/{}", i + 1)));
     }
     site.route("https://long.test/6", Reply::ok())
+        // Bot protection: a Cloudflare challenge, and Vercel deployment protection.
+        .route(
+            "https://cfchal.test/",
+            Reply::status(403)
+                .header("server", "cloudflare")
+                .header("cf-mitigated", "challenge")
+                .body("<title>Just a moment...</title>"),
+        )
+        .route(
+            "https://vprot.test/",
+            Reply::status(401)
+                .header("server", "Vercel")
+                .header("x-vercel-id", "cdg1::abcd")
+                .body("Authentication Required"),
+        )
+        // Unusable Locations: 100 KB long, javascript:, a host that is not a DNS name.
+        .route(
+            "https://bigloc.test/",
+            Reply::redirect(302, format!("/{}", "a".repeat(100 * 1024))),
+        )
+        .route("https://jsloc.test/", Reply::redirect(302, "javascript:alert(1)"))
+        .route(
+            "https://badhost.test/",
+            Reply::redirect(302, format!("https://{}.test/", "x".repeat(70))),
+        )
+        // A deleted Heroku app behind a CNAME, and a live one.
+        .route(
+            "http://shop.test/",
+            Reply::status(404).body(
+                "<html><head><title>No such app</title></head><body>herokucdn.com/error-pages/no-such-app.html</body></html>",
+            ),
+        )
+        .route("http://store.test/", Reply::ok().body("<h1>Store</h1>"))
 }
 
 fn zone() -> Zone {
     let mut text = String::new();
     for host in HOSTS {
         let label = host.trim_end_matches(".test");
-        text.push_str(&format!("{label} A 127.0.0.1\n{label} AAAA ::1\n"));
+        match CNAME_HOSTS.iter().find(|(h, _)| h == host) {
+            Some((_, target)) => text.push_str(&format!("{label} CNAME {target}\n")),
+            None => text.push_str(&format!("{label} A 127.0.0.1\n{label} AAAA ::1\n")),
+        }
     }
     // The CAA name of the test CA, as a careful team would name an in-house CA in
     // launchready.yaml (tls.ca_identities; see GOOD_CONFIG).
@@ -143,6 +193,11 @@ impl World {
             // sfail.test: its nameserver answers SERVFAIL.
             dns: TestDns::builder()
                 .zone(zone())
+                // The provider's zone, served by the loopback test server only.
+                .zone(Zone::new(
+                    "herokuapp.com.",
+                    "gone-app A 127.0.0.1\nlive-app A 127.0.0.1\n",
+                ))
                 .servfail("sfail.test.")
                 .start(),
             web: WebServer::start(site(), &tls_names),
@@ -590,4 +645,71 @@ webhooks:
     // The userinfo was not turned into a Basic Authorization header.
     assert!(world.web.requests() > 0);
     assert_eq!(world.web.authorizations(), 0);
+}
+
+#[test]
+fn bot_protection_is_an_error_with_its_cause_and_headers_are_not_judged_on_it() {
+    let world = World::start();
+    let audit = world.audit(
+        "hosts: [cfchal.test, vprot.test]\n",
+        &["--only", "http.redirect-chain,http.security-headers"],
+    );
+    for host in ["cfchal.test", "vprot.test"] {
+        let start = format!("https://{host}");
+        let f = audit.find("http.redirect-chain", host, Some(&start));
+        assert_eq!(f["status"], "error", "{f:#}");
+        assert_eq!(f["error"]["cause"], "bot_protection", "{f:#}");
+        let m = f["message"].as_str().unwrap_or_default();
+        assert!(m.contains("could not test through bot protection"), "{m}");
+        assert!(
+            f["error"]["next_step"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("allow-list"),
+            "{f:#}"
+        );
+        let h = audit.find("http.security-headers", host, None);
+        assert_eq!(h["status"], "error", "{h:#}");
+        assert_eq!(h["error"]["cause"], "bot_protection", "{h:#}");
+    }
+    let m = audit.message("http.redirect-chain", "cfchal.test", Some("https://cfchal.test"));
+    assert!(m.contains("Cloudflare challenge"), "{m}");
+    let m = audit.message("http.redirect-chain", "vprot.test", Some("https://vprot.test"));
+    assert!(m.contains("Vercel"), "{m}");
+}
+
+#[test]
+fn a_redirect_to_an_unusable_url_fails_the_chain() {
+    let world = World::start();
+    let audit = world.audit(
+        "hosts: [bigloc.test, jsloc.test, badhost.test]\n",
+        &["--only", "http.redirect-chain"],
+    );
+    for host in ["bigloc.test", "jsloc.test", "badhost.test"] {
+        let start = format!("https://{host}");
+        let f = audit.find("http.redirect-chain", host, Some(&start));
+        assert_eq!(f["status"], "fail", "{f:#}");
+        let m = f["message"].as_str().unwrap_or_default();
+        assert!(m.starts_with("Redirects to an unusable URL"), "{m}");
+        assert!(m.len() < 2000, "the 100 KB Location is not repeated: {} bytes", m.len());
+    }
+}
+
+#[test]
+fn a_cname_into_a_provider_whose_app_is_gone_fails_dangling_cname() {
+    let world = World::start();
+    let audit = world.audit(
+        "hosts: [shop.test, store.test]\n",
+        &["--only", "dns.dangling-cname,http.redirect-chain"],
+    );
+    let f = audit.find("dns.dangling-cname", "shop.test", None);
+    assert_eq!(f["status"], "fail", "{f:#}");
+    let m = f["message"].as_str().unwrap_or_default();
+    assert!(
+        m.starts_with("shop.test is a CNAME to gone-app.herokuapp.com, and it answers with the page of a Heroku app that does not exist"),
+        "{m}"
+    );
+    assert_eq!(f["evidence"]["takeover_provider"], "heroku");
+    // A live app behind the same provider passes.
+    assert_eq!(audit.status("dns.dangling-cname", "store.test", None), "pass");
 }

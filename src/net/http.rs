@@ -63,6 +63,7 @@ pub const RECORDED_HEADERS: &[&str] = &[
     "x-fastly-request-id",
     "fly-request-id",
     "x-powered-by",
+    "cf-mitigated",
 ];
 
 const USER_AGENT: &str = concat!("launchready/", env!("CARGO_PKG_VERSION"), " (audit)");
@@ -225,6 +226,12 @@ impl HttpClient {
                             self.walk_budget.as_secs_f32()
                         ),
                     ));
+                    break;
+                }
+                // A redirect to a URL whose host is not a usable name leads nowhere: the
+                // chain's fault, not the network's.
+                Ok(Err(e)) if !first && e.cause == Cause::InvalidInput => {
+                    chain.bad_location = Some(url.to_string());
                     break;
                 }
                 Ok(Err(e)) => {
@@ -458,14 +465,17 @@ impl HttpClient {
                 .headers()
                 .get(LOCATION)
                 .map(|v| v.as_bytes().to_vec());
-            let mut body_bytes = 0u64;
-            while body_bytes < MAX_BODY {
+            let mut body: Vec<u8> = Vec::new();
+            while (body.len() as u64) < MAX_BODY {
                 match response.chunk().await {
-                    Ok(Some(chunk)) => body_bytes += chunk.len() as u64,
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                     Ok(None) => break,
                     Err(e) => return Err(classify(url, &e)),
                 }
             }
+            body.truncate(usize::try_from(MAX_BODY).unwrap_or(usize::MAX));
+            let body_bytes = body.len() as u64;
+            let takeover_marker = crate::parse::takeover::body_marker(&body).map(str::to_string);
             let resolved = location.as_deref().map(|raw| resolve_location(url, raw));
             let redirect = (300..400).contains(&status);
             let cdn = cdn_hint(&headers).map(str::to_string);
@@ -489,7 +499,8 @@ impl HttpClient {
                 headers,
                 cdn,
                 time_ms: 0,
-                body_bytes: body_bytes.min(MAX_BODY),
+                body_bytes,
+                takeover_marker,
             })
         };
         match tokio::time::timeout(self.timeout, work).await {

@@ -9,4 +9,5 @@ pub mod hsts;
 pub mod mta_sts;
 pub mod spf;
 pub mod tag_list;
+pub mod takeover;
 pub mod tls_rpt;
