@@ -75,7 +75,10 @@ mod tests {
         assert!(guarded(|| ExitCode::SUCCESS).is_some());
         let m = crash_message("src/engine.rs:1", "boom\u{1b}[2J");
         assert!(m.contains("src/engine.rs:1: boom"), "{m}");
-        assert!(m.contains("issue tracker") && m.contains("Exit code 3"), "{m}");
+        assert!(
+            m.contains("issue tracker") && m.contains("Exit code 3"),
+            "{m}"
+        );
         assert!(!m.contains('\u{1b}'), "{m}");
     }
 }

@@ -626,9 +626,18 @@ fn escape_sequences_in_dns_data_never_reach_the_terminal_raw() {
         .expect("ran");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("FAIL"), "{text}");
-    assert!(!text.contains("\u{1b}]"), "an OSC sequence reached the terminal: {text:?}");
-    assert!(!text.contains("\u{1b}[2J"), "a clear-screen reached the terminal: {text:?}");
-    assert!(!text.contains('\u{7}'), "a BEL reached the terminal: {text:?}");
+    assert!(
+        !text.contains("\u{1b}]"),
+        "an OSC sequence reached the terminal: {text:?}"
+    );
+    assert!(
+        !text.contains("\u{1b}[2J"),
+        "a clear-screen reached the terminal: {text:?}"
+    );
+    assert!(
+        !text.contains('\u{7}'),
+        "a BEL reached the terminal: {text:?}"
+    );
     // Shown escaped, so the user sees what the record holds.
     assert!(text.contains(r"\x1b]0;PWNED\x07\x1b[2J"), "{text}");
     // The colours of the report itself are still there (--color always).

@@ -508,7 +508,10 @@ fn dkim_keys_weak_revoked_missing_and_configured() {
         message(f).starts_with("No DKIM key found for nodkim.test under the selectors launchready guesses: no DKIM record under any of the 20 built-in selectors tried (google, selector1, selector2, s1, s2,"),
         "{f:#}"
     );
-    assert!(message(f).contains("list yours in email.dkim_selectors"), "{f:#}");
+    assert!(
+        message(f).contains("list yours in email.dkim_selectors"),
+        "{f:#}"
+    );
 
     // Configured selectors replace the built-in list; each gets a finding.
     let dns = TestDns::builder()
@@ -695,7 +698,8 @@ fn a_nameserver_that_times_out_gives_error_never_fail_or_missing() {
     assert_eq!(status(f), "error", "{f:#}");
     assert_eq!(f["error"]["cause"], "timeout", "{f:#}");
     assert!(
-        message(f).starts_with("Could not test slow.test: could not look up s1._domainkey.slow.test"),
+        message(f)
+            .starts_with("Could not test slow.test: could not look up s1._domainkey.slow.test"),
         "{f:#}"
     );
 
@@ -742,11 +746,17 @@ fn servfail_inside_a_probe_is_an_error_with_its_cause_never_a_fail() {
     let f = finding(&report, "email.spf", "sf.test");
     assert_eq!(status(f), "error", "{f:#}");
     assert_eq!(f["error"]["cause"], "servfail", "{f:#}");
-    assert!(message(f).contains("_spf.sfvendor.test (servfail)"), "{f:#}");
+    assert!(
+        message(f).contains("_spf.sfvendor.test (servfail)"),
+        "{f:#}"
+    );
     let f = subject(&report, "email.dkim", "sf.test", "s1");
     assert_eq!(status(f), "error", "{f:#}");
     assert_eq!(f["error"]["cause"], "servfail", "{f:#}");
-    assert_eq!(status(subject(&report, "email.dkim", "sf.test", "google")), "pass");
+    assert_eq!(
+        status(subject(&report, "email.dkim", "sf.test", "google")),
+        "pass"
+    );
     let f = finding(&report, "email.mx", "sf.test");
     assert_eq!(status(f), "error", "{f:#}");
     assert_eq!(f["error"]["cause"], "servfail", "{f:#}");
@@ -809,15 +819,22 @@ fn a_huge_spf_tree_stops_at_the_lookup_limit_and_every_query_is_counted() {
         .collect();
     let mut zone = format!("@ TXT \"v=spf1\" {} \" -all\"\n", includes.join(" "));
     for i in 0..40 {
-        zone.push_str(&format!("i{i} TXT \"v=spf1 a:h{i}.big.test mx:h{i}.big.test -all\"\n"));
+        zone.push_str(&format!(
+            "i{i} TXT \"v=spf1 a:h{i}.big.test mx:h{i}.big.test -all\"\n"
+        ));
         zone.push_str(&format!("h{i} A 192.0.2.1\n"));
     }
-    let dns = TestDns::builder().zone(Zone::new("big.test.", &zone)).start();
+    let dns = TestDns::builder()
+        .zone(Zone::new("big.test.", &zone))
+        .start();
     let (code, report) = audit(&dns, "domains: [big.test]\n", &["--only", "email.spf"]);
     assert_eq!(code, 1);
     let f = finding(&report, "email.spf", "big.test");
     assert_eq!(status(f), "fail", "{f:#}");
-    assert!(message(f).starts_with("SPF needs at least 60 DNS lookups"), "{f:#}");
+    assert!(
+        message(f).starts_with("SPF needs at least 60 DNS lookups"),
+        "{f:#}"
+    );
     // The top TXT and the 10 includes within the limit: nothing past the limit is asked.
     let received = dns.queries_received();
     assert_eq!(received, 11, "{report:#}");
@@ -848,7 +865,10 @@ fn a_cname_loop_is_its_own_cause_never_a_missing_record() {
         assert_eq!(status(f), "error", "{f:#}");
         assert_eq!(f["error"]["cause"], "cname_loop", "{f:#}");
         let m = message(f).to_ascii_lowercase();
-        assert!(!m.contains("no spf record") && !m.contains("no dmarc record"), "{f:#}");
+        assert!(
+            !m.contains("no spf record") && !m.contains("no dmarc record"),
+            "{f:#}"
+        );
         let next = f["error"]["next_step"].as_str().unwrap_or_default();
         assert!(next.contains("CNAME"), "{f:#}");
         assert!(!next.contains("check the config"), "{f:#}");
@@ -894,6 +914,9 @@ fn an_mta_sts_policy_that_misses_an_mx_host_or_is_missing_warns() {
     );
     let sts = finding(&report, "email.mta-sts", "good.test");
     assert_eq!(status(sts), "warn", "{sts:#}");
-    assert!(message(sts).contains("mode: none: the policy is switched off"), "{sts:#}");
+    assert!(
+        message(sts).contains("mode: none: the policy is switched off"),
+        "{sts:#}"
+    );
     assert!(!message(sts).contains("covers every MX"), "{sts:#}");
 }

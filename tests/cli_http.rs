@@ -288,8 +288,7 @@ impl Audit {
 }
 
 /// good.test, with the CAA name of the test CA (which signs with no O, so by its CN).
-const GOOD_CONFIG: &str =
-    "domains: [good.test]\ntls:\n  ca_identities:\n    launchready web test root: [webtest-ca.test]\n";
+const GOOD_CONFIG: &str = "domains: [good.test]\ntls:\n  ca_identities:\n    launchready web test root: [webtest-ca.test]\n";
 
 #[test]
 fn a_correctly_configured_domain_gets_no_fail_and_no_warn() {
@@ -641,7 +640,11 @@ webhooks:
         None,
     );
     assert_eq!(f["status"], "pass", "{f:#}");
-    assert!(audit.text.contains("https://hooks.slack.com/services/***"), "{}", audit.text);
+    assert!(
+        audit.text.contains("https://hooks.slack.com/services/***"),
+        "{}",
+        audit.text
+    );
     // The userinfo was not turned into a Basic Authorization header.
     assert!(world.web.requests() > 0);
     assert_eq!(world.web.authorizations(), 0);
@@ -672,9 +675,17 @@ fn bot_protection_is_an_error_with_its_cause_and_headers_are_not_judged_on_it() 
         assert_eq!(h["status"], "error", "{h:#}");
         assert_eq!(h["error"]["cause"], "bot_protection", "{h:#}");
     }
-    let m = audit.message("http.redirect-chain", "cfchal.test", Some("https://cfchal.test"));
+    let m = audit.message(
+        "http.redirect-chain",
+        "cfchal.test",
+        Some("https://cfchal.test"),
+    );
     assert!(m.contains("Cloudflare challenge"), "{m}");
-    let m = audit.message("http.redirect-chain", "vprot.test", Some("https://vprot.test"));
+    let m = audit.message(
+        "http.redirect-chain",
+        "vprot.test",
+        Some("https://vprot.test"),
+    );
     assert!(m.contains("Vercel"), "{m}");
 }
 
@@ -691,7 +702,11 @@ fn a_redirect_to_an_unusable_url_fails_the_chain() {
         assert_eq!(f["status"], "fail", "{f:#}");
         let m = f["message"].as_str().unwrap_or_default();
         assert!(m.starts_with("Redirects to an unusable URL"), "{m}");
-        assert!(m.len() < 2000, "the 100 KB Location is not repeated: {} bytes", m.len());
+        assert!(
+            m.len() < 2000,
+            "the 100 KB Location is not repeated: {} bytes",
+            m.len()
+        );
     }
 }
 
@@ -711,5 +726,8 @@ fn a_cname_into_a_provider_whose_app_is_gone_fails_dangling_cname() {
     );
     assert_eq!(f["evidence"]["takeover_provider"], "heroku");
     // A live app behind the same provider passes.
-    assert_eq!(audit.status("dns.dangling-cname", "store.test", None), "pass");
+    assert_eq!(
+        audit.status("dns.dangling-cname", "store.test", None),
+        "pass"
+    );
 }

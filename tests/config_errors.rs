@@ -250,7 +250,8 @@ fn tls_ca_identities_decode_and_a_wrong_type_is_reported() {
     let text = render(&errors, false);
     assert!(text.contains("ca_identities"), "{text}");
     assert!(text.contains("unknown key `other`"), "{text}");
-    let schema = serde_json::to_string(&schemars::schema_for!(launchready::config::project::Config))
-        .unwrap_or_default();
+    let schema =
+        serde_json::to_string(&schemars::schema_for!(launchready::config::project::Config))
+            .unwrap_or_default();
     assert!(schema.contains("ca_identities"), "{schema}");
 }

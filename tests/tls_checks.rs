@@ -268,7 +268,11 @@ fn caa_cross_check_edges() {
         json!({"caa": caa(json!(["digicert.com"]), json!([]))}),
     );
     assert_eq!(f.status, Status::Warn);
-    assert!(f.message.contains("the cross-check could not run"), "{}", f.message);
+    assert!(
+        f.message.contains("the cross-check could not run"),
+        "{}",
+        f.message
+    );
     let f = run(
         "dns.caa",
         json!({}),
@@ -325,7 +329,11 @@ fn caa_without_issue_restricts_nothing_and_wildcards_are_judged_by_issuewild() {
         f.message
     );
     // The same set with a non-wildcard certificate passes.
-    let f = run("dns.caa", json!({}), json!({"caa": no_wild, "tls": tls(60, 90)}));
+    let f = run(
+        "dns.caa",
+        json!({}),
+        json!({"caa": no_wild, "tls": tls(60, 90)}),
+    );
     assert_eq!(f.status, Status::Pass, "{}", f.message);
     // issue ";" with issuewild letsencrypt.org: the wildcard certificate is fine.
     let wild_only = caa_set(json!([]), json!(["letsencrypt.org"]), true, true, json!([]));
@@ -341,18 +349,31 @@ fn caa_identities_of_unknown_cas_come_from_the_config() {
     t["caa_identities"] = json!([]);
     let set = caa(json!(["acme-ca.test"]), json!([]));
     // Unknown to the table: could not cross-check.
-    let f = run("dns.caa", json!({}), json!({"caa": set.clone(), "tls": t.clone()}));
+    let f = run(
+        "dns.caa",
+        json!({}),
+        json!({"caa": set.clone(), "tls": t.clone()}),
+    );
     assert_eq!(f.status, Status::Warn, "{}", f.message);
     assert!(f.message.contains("tls.ca_identities"), "{}", f.message);
     // Named by organisation in launchready.yaml: allowed.
     let by_org = json!({"tls": {"ca_identities": {"Acme Private CA": ["acme-ca.test"]}}});
-    let f = run_with("dns.caa", json!({}), json!({"caa": set.clone(), "tls": t.clone()}), by_org);
+    let f = run_with(
+        "dns.caa",
+        json!({}),
+        json!({"caa": set.clone(), "tls": t.clone()}),
+        by_org,
+    );
     assert_eq!(f.status, Status::Pass, "{}", f.message);
     // Named by common name, with another CAA domain: that CA will refuse.
     let by_cn = json!({"tls": {"ca_identities": {"Acme Issuing R1": ["other-ca.test"]}}});
     let f = run_with("dns.caa", json!({}), json!({"caa": set, "tls": t}), by_cn);
     assert_eq!(f.status, Status::Fail, "{}", f.message);
-    assert!(f.message.contains("whose CAA name is other-ca.test"), "{}", f.message);
+    assert!(
+        f.message.contains("whose CAA name is other-ca.test"),
+        "{}",
+        f.message
+    );
 }
 
 #[test]

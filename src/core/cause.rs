@@ -183,10 +183,18 @@ mod tests {
 
     #[test]
     fn running_out_of_files_is_a_local_resource_error() {
-        assert!(is_local_resource_error(&std::io::Error::from_raw_os_error(24)));
-        assert!(!is_local_resource_error(&std::io::Error::from_raw_os_error(111)));
-        assert!(mentions_local_resource("tcp open error: Too many open files (os error 24)"));
-        assert!(!mentions_local_resource("connection refused (os error 111)"));
+        assert!(is_local_resource_error(&std::io::Error::from_raw_os_error(
+            24
+        )));
+        assert!(!is_local_resource_error(
+            &std::io::Error::from_raw_os_error(111)
+        ));
+        assert!(mentions_local_resource(
+            "tcp open error: Too many open files (os error 24)"
+        ));
+        assert!(!mentions_local_resource(
+            "connection refused (os error 111)"
+        ));
     }
 }
 

@@ -54,8 +54,17 @@ pub const MASK: &str = "***";
 /// Query parameter names whose values are credentials (matched case-insensitively, as a
 /// part of the name: `access_token`, `api_key`, `X-Amz-Signature`...).
 const SECRET_PARAMS: &[&str] = &[
-    "token", "key", "secret", "sig", "password", "passwd", "pwd", "auth", "credential",
-    "session", "code",
+    "token",
+    "key",
+    "secret",
+    "sig",
+    "password",
+    "passwd",
+    "pwd",
+    "auth",
+    "credential",
+    "session",
+    "code",
 ];
 
 /// `text` with the credentials of every URL in it masked: the userinfo
@@ -210,7 +219,11 @@ mod tests {
             "https://discord.com/api/webhooks/***, https://a.test/"
         );
         // Nothing secret: unchanged, byte for byte.
-        for plain in ["http://a.test -301-> https://a.test/ -200", "no url", "https://a.test"] {
+        for plain in [
+            "http://a.test -301-> https://a.test/ -200",
+            "no url",
+            "https://a.test",
+        ] {
             assert_eq!(redact_urls(plain), plain);
         }
         assert!(!redact_urls("\"https://u:p@a.test\"").contains("u:p"));

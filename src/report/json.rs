@@ -21,11 +21,7 @@ pub fn render(report: &Report) -> String {
 /// Masks URL credentials in every string of the value, keys included.
 fn redact(value: &mut Value) {
     match value {
-        Value::String(s) => {
-            if s.contains("://") {
-                *s = redact_urls(s);
-            }
-        }
+        Value::String(s) if s.contains("://") => *s = redact_urls(s),
         Value::Array(items) => items.iter_mut().for_each(redact),
         Value::Object(map) => {
             let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();

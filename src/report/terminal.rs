@@ -147,10 +147,18 @@ fn finding_details(out: &mut String, f: &Finding, problem: bool) {
         } else {
             "waived"
         };
-        let _ = writeln!(out, "        {DIM}{state}{until}:{DIM:#} {}", safe(&w.reason));
+        let _ = writeln!(
+            out,
+            "        {DIM}{state}{until}:{DIM:#} {}",
+            safe(&w.reason)
+        );
     }
     if problem && f.status != Status::Error && !f.remediation.is_empty() {
-        let _ = writeln!(out, "        {BOLD}fix:{BOLD:#} {}", safe(f.remediation.trim()));
+        let _ = writeln!(
+            out,
+            "        {BOLD}fix:{BOLD:#} {}",
+            safe(f.remediation.trim())
+        );
     }
 }
 

@@ -347,10 +347,16 @@ async fn wide_trees_stop_at_the_record_bound() {
 #[tokio::test]
 async fn the_walk_stops_resolving_once_the_lookup_limit_is_exceeded() {
     let includes: Vec<String> = (0..30).map(|i| format!("include:i{i}.big.test")).collect();
-    let mut dns = FakeDns::new().txt("big.test", &[&format!("v=spf1 {} -all", includes.join(" "))]);
+    let mut dns = FakeDns::new().txt(
+        "big.test",
+        &[&format!("v=spf1 {} -all", includes.join(" "))],
+    );
     for i in 0..30 {
         dns = dns
-            .txt(&format!("i{i}.big.test"), &[&format!("v=spf1 a:h{i}.big.test -all")])
+            .txt(
+                &format!("i{i}.big.test"),
+                &[&format!("v=spf1 a:h{i}.big.test -all")],
+            )
             .a(&format!("h{i}.big.test"), "192.0.2.1");
     }
     let f = run(&dns, "big.test").await;
@@ -361,14 +367,26 @@ async fn the_walk_stops_resolving_once_the_lookup_limit_is_exceeded() {
     assert_eq!(dns.asked().len(), 1 + LOOKUP_LIMIT, "{:?}", dns.asked());
     let tree = f.tree.expect("tree");
     assert_eq!(tree.terms[10].outcome, Some(Outcome::NotQueried));
-    assert!(tree.terms[10].note.as_deref().unwrap_or_default().contains("not queried"));
+    assert!(
+        tree.terms[10]
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("not queried")
+    );
 }
 
 #[tokio::test]
 async fn plus_all_anywhere_in_the_include_tree_lets_anyone_send() {
     let dns = FakeDns::new()
-        .txt("acme.test", &["v=spf1 ip4:192.0.2.1 include:_spf.vendor.test -all"])
-        .txt("_spf.vendor.test", &["v=spf1 include:_deep.vendor.test ~all"])
+        .txt(
+            "acme.test",
+            &["v=spf1 ip4:192.0.2.1 include:_spf.vendor.test -all"],
+        )
+        .txt(
+            "_spf.vendor.test",
+            &["v=spf1 include:_deep.vendor.test ~all"],
+        )
         .txt("_deep.vendor.test", &["v=spf1 +all"])
         .txt("neg.test", &["v=spf1 -include:_deep.vendor.test ~all"])
         .txt("any4.test", &["v=spf1 ip4:0.0.0.0/0 -all"])
@@ -380,8 +398,16 @@ async fn plus_all_anywhere_in_the_include_tree_lets_anyone_send() {
     assert!(f.anyone_may_send);
     let open = &f.open_terms[0];
     assert_eq!(open.domain, "_deep.vendor.test");
-    assert!(open.message.contains("through `include:_spf.vendor.test` in acme.test"), "{}", open.message);
-    assert!(!run(&dns, "neg.test").await.anyone_may_send, "a failing include passes nobody");
+    assert!(
+        open.message
+            .contains("through `include:_spf.vendor.test` in acme.test"),
+        "{}",
+        open.message
+    );
+    assert!(
+        !run(&dns, "neg.test").await.anyone_may_send,
+        "a failing include passes nobody"
+    );
     assert!(run(&dns, "any4.test").await.anyone_may_send);
     assert!(run(&dns, "any6.test").await.anyone_may_send);
     assert!(!run(&dns, "noall.test").await.anyone_may_send);
@@ -394,7 +420,11 @@ async fn very_wide_ranges_are_listed() {
     let dns = FakeDns::new()
         .txt("wide4.test", &["v=spf1 ip4:10.0.0.0/4 ip4:10.0.0.0/8 ip6:2001:db8::/16 ip6:2001:db8::/32 -ip4:0.0.0.0/1 -all"]);
     let f = run(&dns, "wide4.test").await;
-    let terms: Vec<&str> = f.wide_ranges.iter().filter_map(|p| p.term.as_deref()).collect();
+    let terms: Vec<&str> = f
+        .wide_ranges
+        .iter()
+        .filter_map(|p| p.term.as_deref())
+        .collect();
     assert_eq!(terms, ["ip4:10.0.0.0/4", "ip6:2001:db8::/16"]);
     assert!(!f.anyone_may_send);
 }
