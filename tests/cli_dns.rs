@@ -94,8 +94,17 @@ fn a_healthy_domain_passes_every_dns_check() {
         assert_eq!(status(&report, "dns.ipv6", host), "pass");
         assert_eq!(status(&report, "dns.dangling-cname", host), "pass");
     }
-    assert_eq!(status(&report, "dns.caa", "example.test"), "pass");
+    // Port 443 is closed here, so the served certificate cannot be read: the CAA set is
+    // valid, and the check says the cross-check could not run (a warning, never a pass).
     let caa = finding(&report, "dns.caa", "example.test");
+    assert_eq!(caa["status"], "warn", "{caa:#}");
+    assert!(
+        caa["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the cross-check could not run"),
+        "{caa:#}"
+    );
     assert_eq!(caa["evidence"]["issuers"][0], "letsencrypt.org");
     let www = finding(&report, "dns.resolves", "www.example.test");
     assert_eq!(
@@ -277,6 +286,9 @@ waivers:
             "warn",
             "--only",
             "dns.*",
+            // No TLS server here: dns.caa would warn that its cross-check could not run.
+            "--skip",
+            "dns.caa",
         ],
     );
     let waived = finding(&report, "dns.ipv6", "v4.test");
@@ -574,4 +586,60 @@ vercel:
         webhooks["targets"][0],
         "https://example.test/api/webhooks/stripe"
     );
+}
+
+#[test]
+fn the_caa_climb_reaches_the_top_level_domain() {
+    // The only CAA set is at the TLD itself (RFC 8659 §3 climbs to it). The name has no
+    // address, so the certificate cannot be read: the cross-check could not run (warn),
+    // and the set found is named.
+    let dns = TestDns::builder()
+        .zone(Zone::new("test.", r#"@ CAA 0 issue "letsencrypt.org""#))
+        .start();
+    let (_, report) = audit_json(&dns, &["deep.tld.test", "--only", "dns.caa"]);
+    let f = finding(&report, "dns.caa", "deep.tld.test");
+    assert_eq!(f["evidence"]["found_at"], "test", "{f:#}");
+    assert_eq!(f["status"], "warn", "{f:#}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the cross-check could not run"),
+        "{f:#}"
+    );
+}
+
+#[test]
+fn escape_sequences_in_dns_data_never_reach_the_terminal_raw() {
+    // An OSC title-set (ESC ] 0 ; ... BEL) and a clear-screen (ESC [ 2 J) in a TXT record.
+    let dns = TestDns::builder()
+        .zone(Zone::new(
+            "esc.test.",
+            "@ TXT \"v=spf1 \u{1b}]0;PWNED\u{7}\u{1b}[2J -all\"",
+        ))
+        .start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = launchready(dir.path())
+        .args(["audit", "esc.test", "--resolver", &dns.resolver_arg()])
+        .args(["--timeout", "1", "--only", "email.spf", "--color", "always"])
+        .output()
+        .expect("ran");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("FAIL"), "{text}");
+    assert!(
+        !text.contains("\u{1b}]"),
+        "an OSC sequence reached the terminal: {text:?}"
+    );
+    assert!(
+        !text.contains("\u{1b}[2J"),
+        "a clear-screen reached the terminal: {text:?}"
+    );
+    assert!(
+        !text.contains('\u{7}'),
+        "a BEL reached the terminal: {text:?}"
+    );
+    // Shown escaped, so the user sees what the record holds.
+    assert!(text.contains(r"\x1b]0;PWNED\x07\x1b[2J"), "{text}");
+    // The colours of the report itself are still there (--color always).
+    assert!(text.contains("\u{1b}[1m"), "{text:?}");
 }

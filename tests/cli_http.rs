@@ -28,6 +28,20 @@ const HOSTS: &[&str] = &[
     "slow.test",
     "cb.test",
     "badtls.test",
+    "cfchal.test",
+    "vprot.test",
+    "bigloc.test",
+    "jsloc.test",
+    "badhost.test",
+    "shop.test",
+    "store.test",
+];
+
+/// Hosts that are CNAMEs into a hosting provider (served by the test DNS server only):
+/// shop.test's app is gone, store.test's is live.
+const CNAME_HOSTS: &[(&str, &str)] = &[
+    ("shop.test", "gone-app.herokuapp.com."),
+    ("store.test", "live-app.herokuapp.com."),
 ];
 
 fn site() -> Site {
@@ -112,15 +126,53 @@ fn site() -> Site {
         site = site.route(&from, Reply::redirect(301, format!("/{}", i + 1)));
     }
     site.route("https://long.test/6", Reply::ok())
+        // Bot protection: a Cloudflare challenge, and Vercel deployment protection.
+        .route(
+            "https://cfchal.test/",
+            Reply::status(403)
+                .header("server", "cloudflare")
+                .header("cf-mitigated", "challenge")
+                .body("<title>Just a moment...</title>"),
+        )
+        .route(
+            "https://vprot.test/",
+            Reply::status(401)
+                .header("server", "Vercel")
+                .header("x-vercel-id", "cdg1::abcd")
+                .body("Authentication Required"),
+        )
+        // Unusable Locations: 100 KB long, javascript:, a host that is not a DNS name.
+        .route(
+            "https://bigloc.test/",
+            Reply::redirect(302, format!("/{}", "a".repeat(100 * 1024))),
+        )
+        .route("https://jsloc.test/", Reply::redirect(302, "javascript:alert(1)"))
+        .route(
+            "https://badhost.test/",
+            Reply::redirect(302, format!("https://{}.test/", "x".repeat(70))),
+        )
+        // A deleted Heroku app behind a CNAME, and a live one.
+        .route(
+            "http://shop.test/",
+            Reply::status(404).body(
+                "<html><head><title>No such app</title></head><body>herokucdn.com/error-pages/no-such-app.html</body></html>",
+            ),
+        )
+        .route("http://store.test/", Reply::ok().body("<h1>Store</h1>"))
 }
 
 fn zone() -> Zone {
     let mut text = String::new();
     for host in HOSTS {
         let label = host.trim_end_matches(".test");
-        text.push_str(&format!("{label} A 127.0.0.1\n{label} AAAA ::1\n"));
+        match CNAME_HOSTS.iter().find(|(h, _)| h == host) {
+            Some((_, target)) => text.push_str(&format!("{label} CNAME {target}\n")),
+            None => text.push_str(&format!("{label} A 127.0.0.1\n{label} AAAA ::1\n")),
+        }
     }
-    text.push_str("good CAA 0 issue \"letsencrypt.org\"\n");
+    // The CAA name of the test CA, as a careful team would name an in-house CA in
+    // launchready.yaml (tls.ca_identities; see GOOD_CONFIG).
+    text.push_str("good CAA 0 issue \"webtest-ca.test\"\n");
     Zone::new("test.", &text)
 }
 
@@ -138,7 +190,16 @@ impl World {
             .filter(|h| *h != "badtls.test")
             .collect();
         World {
-            dns: TestDns::start(vec![zone()]),
+            // sfail.test: its nameserver answers SERVFAIL.
+            dns: TestDns::builder()
+                .zone(zone())
+                // The provider's zone, served by the loopback test server only.
+                .zone(Zone::new(
+                    "herokuapp.com.",
+                    "gone-app A 127.0.0.1\nlive-app A 127.0.0.1\n",
+                ))
+                .servfail("sfail.test.")
+                .start(),
             web: WebServer::start(site(), &tls_names),
             dir: tempfile::tempdir().expect("tempdir"),
         }
@@ -226,11 +287,14 @@ impl Audit {
     }
 }
 
+/// good.test, with the CAA name of the test CA (which signs with no O, so by its CN).
+const GOOD_CONFIG: &str = "domains: [good.test]\ntls:\n  ca_identities:\n    launchready web test root: [webtest-ca.test]\n";
+
 #[test]
 fn a_correctly_configured_domain_gets_no_fail_and_no_warn() {
     let world = World::start();
     // The web side of the default profile; tests/cli_email.rs audits a correct mail setup.
-    let audit = world.audit("domains: [good.test]\n", &["--skip", "email.*"]);
+    let audit = world.audit(GOOD_CONFIG, &["--skip", "email.*"]);
     for f in audit.findings() {
         let skipped_redirect_host =
             f["check"] == "http.security-headers" && f["target"] == "www.good.test";
@@ -488,6 +552,7 @@ fn callback_urls_end_on_an_expected_status_over_https_only() {
   - https://cb.test/insecure
   - https://badtls.test/cb
   - https://missing.test/cb
+  - https://sfail.test/cb
 "#,
         &["--only", "http.callback-urls"],
     );
@@ -520,6 +585,10 @@ fn callback_urls_end_on_an_expected_status_over_https_only() {
     assert_eq!(audit.status(check, "https://missing.test/cb", None), "fail");
     let m = audit.message(check, "https://missing.test/cb", None);
     assert!(m.starts_with("Fails (nxdomain)"), "{m}");
+    // SERVFAIL says the resolver could not answer, not that the name is broken.
+    let f = audit.find(check, "https://sfail.test/cb", None);
+    assert_eq!(f["status"], "error", "{f:#}");
+    assert_eq!(f["error"]["cause"], "servfail", "{f:#}");
     assert_eq!(audit.code, 1);
 }
 
@@ -543,5 +612,122 @@ fn a_chain_on_one_host_reuses_its_connection() {
     assert!(
         (2..=4).contains(&connections),
         "8 requests on one host should reuse connections, saw {connections}"
+    );
+}
+
+#[test]
+fn credentials_in_urls_are_masked_in_every_output_and_never_sent() {
+    let world = World::start();
+    let audit = world.audit(
+        // The test site routes on the path with its query, so this URL answers 404.
+        r#"urls:
+  - url: https://admin:hunter2@cb.test/login?token=s3cr3t&page=1
+    expect: [404]
+webhooks:
+  - url: https://hooks.slack.com/services/T000/B000/XXXXSECRET
+    provider: generic
+"#,
+        &["--only", "http.callback-urls"],
+    );
+    let json = serde_json::to_string(&audit.report).unwrap_or_default();
+    for secret in ["hunter2", "s3cr3t", "XXXXSECRET"] {
+        assert!(!audit.text.contains(secret), "{secret} in:\n{}", audit.text);
+        assert!(!json.contains(secret), "{secret} in:\n{json}");
+    }
+    let f = audit.find(
+        "http.callback-urls",
+        "https://***@cb.test/login?token=***&page=1",
+        None,
+    );
+    assert_eq!(f["status"], "pass", "{f:#}");
+    assert!(
+        audit.text.contains("https://hooks.slack.com/services/***"),
+        "{}",
+        audit.text
+    );
+    // The userinfo was not turned into a Basic Authorization header.
+    assert!(world.web.requests() > 0);
+    assert_eq!(world.web.authorizations(), 0);
+}
+
+#[test]
+fn bot_protection_is_an_error_with_its_cause_and_headers_are_not_judged_on_it() {
+    let world = World::start();
+    let audit = world.audit(
+        "hosts: [cfchal.test, vprot.test]\n",
+        &["--only", "http.redirect-chain,http.security-headers"],
+    );
+    for host in ["cfchal.test", "vprot.test"] {
+        let start = format!("https://{host}");
+        let f = audit.find("http.redirect-chain", host, Some(&start));
+        assert_eq!(f["status"], "error", "{f:#}");
+        assert_eq!(f["error"]["cause"], "bot_protection", "{f:#}");
+        let m = f["message"].as_str().unwrap_or_default();
+        assert!(m.contains("could not test through bot protection"), "{m}");
+        assert!(
+            f["error"]["next_step"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("allow-list"),
+            "{f:#}"
+        );
+        let h = audit.find("http.security-headers", host, None);
+        assert_eq!(h["status"], "error", "{h:#}");
+        assert_eq!(h["error"]["cause"], "bot_protection", "{h:#}");
+    }
+    let m = audit.message(
+        "http.redirect-chain",
+        "cfchal.test",
+        Some("https://cfchal.test"),
+    );
+    assert!(m.contains("Cloudflare challenge"), "{m}");
+    let m = audit.message(
+        "http.redirect-chain",
+        "vprot.test",
+        Some("https://vprot.test"),
+    );
+    assert!(m.contains("Vercel"), "{m}");
+}
+
+#[test]
+fn a_redirect_to_an_unusable_url_fails_the_chain() {
+    let world = World::start();
+    let audit = world.audit(
+        "hosts: [bigloc.test, jsloc.test, badhost.test]\n",
+        &["--only", "http.redirect-chain"],
+    );
+    for host in ["bigloc.test", "jsloc.test", "badhost.test"] {
+        let start = format!("https://{host}");
+        let f = audit.find("http.redirect-chain", host, Some(&start));
+        assert_eq!(f["status"], "fail", "{f:#}");
+        let m = f["message"].as_str().unwrap_or_default();
+        assert!(m.starts_with("Redirects to an unusable URL"), "{m}");
+        assert!(
+            m.len() < 2000,
+            "the 100 KB Location is not repeated: {} bytes",
+            m.len()
+        );
+    }
+}
+
+#[test]
+fn a_cname_into_a_provider_whose_app_is_gone_fails_dangling_cname() {
+    let world = World::start();
+    let audit = world.audit(
+        "hosts: [shop.test, store.test]\n",
+        &["--only", "dns.dangling-cname,http.redirect-chain"],
+    );
+    let f = audit.find("dns.dangling-cname", "shop.test", None);
+    assert_eq!(f["status"], "fail", "{f:#}");
+    let m = f["message"].as_str().unwrap_or_default();
+    assert!(
+        m.starts_with("shop.test is a CNAME to gone-app.herokuapp.com, and it answers with the page of a Heroku app that does not exist"),
+        "{m}"
+    );
+    assert_eq!(f["evidence"]["takeover_provider"], "heroku");
+    // A live app behind the same provider passes.
+    assert_eq!(
+        audit.status("dns.dangling-cname", "store.test", None),
+        "pass"
     );
 }

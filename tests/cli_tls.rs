@@ -415,9 +415,12 @@ fn caa_is_cross_checked_with_the_served_certificates_ca() {
     let f = finding(&report, "dns.caa", "dc.test");
     assert_eq!(f["evidence"]["served_caa_identities"][0], "digicert.com");
     assert_eq!(f["evidence"]["issuers"][0], "letsencrypt.org");
-    let m = expect(&report, "dns.caa", "unknown.test", "pass");
+    // A CA launchready does not know, with CAA present: could not cross-check (a
+    // warning naming the CA and the config key), never a pass.
+    let m = expect(&report, "dns.caa", "unknown.test", "warn");
     assert!(m.contains("Acme Private CA"), "{m}");
-    assert!(m.contains("not cross-checked"), "{m}");
+    assert!(m.contains("could not cross-check"), "{m}");
+    assert!(m.contains("tls.ca_identities"), "{m}");
     assert_eq!(code, 1);
 }
 

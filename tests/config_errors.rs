@@ -232,3 +232,27 @@ fn the_example_config_is_valid() {
     let names: Vec<&str> = plan.config.domains.iter().map(|d| d.name()).collect();
     assert_eq!(names, ["acme.com"]);
 }
+
+#[test]
+fn tls_ca_identities_decode_and_a_wrong_type_is_reported() {
+    let (config, errors) = decode_config_partial(&SourceFile::new(
+        "launchready.yaml",
+        "domains: [acme.test]\ntls:\n  ca_identities:\n    \"Acme Private CA\": [Acme-CA.test.]\n",
+    ));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        config.tls.ca_identities.get("Acme Private CA"),
+        Some(&vec!["acme-ca.test".to_string()])
+    );
+    let (_, errors) = decode_config_partial(&SourceFile::new(
+        "launchready.yaml",
+        "tls:\n  ca_identities: [x]\n  other: 1\n",
+    ));
+    let text = render(&errors, false);
+    assert!(text.contains("ca_identities"), "{text}");
+    assert!(text.contains("unknown key `other`"), "{text}");
+    let schema =
+        serde_json::to_string(&schemars::schema_for!(launchready::config::project::Config))
+            .unwrap_or_default();
+    assert!(schema.contains("ca_identities"), "{schema}");
+}

@@ -6,19 +6,24 @@
 //! - `core` imports nothing of the crate;
 //! - `parse` imports only `core`;
 //! - `report` imports only `core`;
-//! - `net` imports only `core` (never probes, checks, engine or report);
+//! - `net` imports only `core` and the pure parsers of `parse` (never probes, checks,
+//!   engine or report);
 //! - `checks` never imports probes or net (checks read facts as data).
 
 use std::path::{Path, PathBuf};
 
 /// A part, the parts it may import (`None`: any but those forbidden), and the forbidden.
-type Rule = (&'static str, Option<&'static [&'static str]>, &'static [&'static str]);
+type Rule = (
+    &'static str,
+    Option<&'static [&'static str]>,
+    &'static [&'static str],
+);
 
 const RULES: &[Rule] = &[
     ("core", Some(&[]), &[]),
     ("parse", Some(&["core"]), &[]),
     ("report", Some(&["core"]), &[]),
-    ("net", Some(&["core"]), &[]),
+    ("net", Some(&["core", "parse"]), &[]),
     ("checks", None, &["probes", "net"]),
 ];
 

@@ -25,6 +25,11 @@ fn check(id: &str, params: Value) -> SelectedCheck {
 }
 
 fn run(id: &str, params: Value, facts: Value) -> Finding {
+    run_with(id, params, facts, json!({"tls": {"ca_identities": {}}}))
+}
+
+/// Like [`run`], with `config` as the parsed launchready.yaml.
+fn run_with(id: &str, params: Value, facts: Value, config: Value) -> Finding {
     let Value::Object(facts) = facts else {
         panic!("facts must be an object");
     };
@@ -32,7 +37,7 @@ fn run(id: &str, params: Value, facts: Value) -> Finding {
         &check(id, params),
         &Target::new(TargetKind::Host, "acme.test"),
         Ok(&facts),
-        &json!({}),
+        &config,
     );
     assert_eq!(findings.len(), 1);
     let f = findings.into_iter().next().expect("one finding");
@@ -220,9 +225,22 @@ fn cert_valid_names_the_problem_and_leaves_host_names_to_tls_hostname() {
 }
 
 fn caa(issuers: Value, problems: Value) -> Value {
+    caa_set(issuers.clone(), issuers, true, true, problems)
+}
+
+/// A CAA set: `issue` values (`restricts`: there are issue tags), issuewild values
+/// (`restricts_wildcard`: issuewild or issue tags).
+fn caa_set(
+    issuers: Value,
+    wildcard_issuers: Value,
+    restricts: bool,
+    restricts_wildcard: bool,
+    problems: Value,
+) -> Value {
     json!({
         "name": "acme.test", "found_at": "acme.test", "present": true, "records": [],
-        "issuers": issuers.clone(), "wildcard_issuers": issuers, "iodef": [],
+        "issuers": issuers, "wildcard_issuers": wildcard_issuers,
+        "restricts": restricts, "restricts_wildcard": restricts_wildcard, "iodef": [],
         "problems": problems, "looked_up": ["acme.test"]
     })
 }
@@ -248,15 +266,26 @@ fn caa_cross_check_edges() {
         "{}",
         f.message
     );
-    // The tls probe failed: the CAA set alone is judged, and the message says so.
+    // The tls probe failed: the cross-check could not run. A warning that says so, never
+    // a pass (the same set fails when the certificate can be read).
     let f = run(
         "dns.caa",
         json!({}),
         json!({"caa": caa(json!(["digicert.com"]), json!([]))}),
     );
-    assert_eq!(f.status, Status::Pass);
-    assert!(f.message.contains("could not be read"), "{}", f.message);
-    // The CA has no O: its DN is named, nothing is failed.
+    assert_eq!(f.status, Status::Warn);
+    assert!(
+        f.message.contains("the cross-check could not run"),
+        "{}",
+        f.message
+    );
+    let f = run(
+        "dns.caa",
+        json!({}),
+        json!({"caa": caa(json!(["digicert.com"]), json!([])), "tls": tls(60, 90)}),
+    );
+    assert_eq!(f.status, Status::Fail);
+    // The CA has no O and is unknown: could not cross-check (warn), its DN is named.
     let mut t = tls(60, 90);
     t["issuer_organisation"] = Value::Null;
     t["caa_identities"] = json!([]);
@@ -265,7 +294,8 @@ fn caa_cross_check_edges() {
         json!({}),
         json!({"caa": caa(json!(["digicert.com"]), json!([])), "tls": t}),
     );
-    assert_eq!(f.status, Status::Pass);
+    assert_eq!(f.status, Status::Warn);
+    assert!(f.message.contains("could not cross-check"), "{}", f.message);
     assert!(f.message.contains("CN=R11"), "{}", f.message);
     // Malformed records still fail first.
     let f = run(
@@ -275,6 +305,81 @@ fn caa_cross_check_edges() {
     );
     assert_eq!(f.status, Status::Fail);
     assert!(f.message.contains("is malformed: bad tag"), "{}", f.message);
+}
+
+#[test]
+fn caa_without_issue_restricts_nothing_and_wildcards_are_judged_by_issuewild() {
+    // iodef only (RFC 8659 §4): no restriction, so no "allows no CA" failure.
+    let iodef_only = caa_set(json!([]), json!([]), false, false, json!([]));
+    let f = run(
+        "dns.caa",
+        json!({}),
+        json!({"caa": iodef_only, "tls": tls(60, 90)}),
+    );
+    assert_eq!(f.status, Status::Warn, "{}", f.message);
+    assert!(f.message.contains("restricts nothing"), "{}", f.message);
+    // issue letsencrypt.org, issuewild ";": a served wildcard certificate from Let's
+    // Encrypt cannot be renewed.
+    let mut wild = tls(60, 90);
+    wild["leaf"]["sans"] = json!(["*.acme.test"]);
+    let no_wild = caa_set(json!(["letsencrypt.org"]), json!([]), true, true, json!([]));
+    let f = run(
+        "dns.caa",
+        json!({}),
+        json!({"caa": no_wild.clone(), "tls": wild.clone()}),
+    );
+    assert_eq!(f.status, Status::Fail, "{}", f.message);
+    assert!(
+        f.message.contains("allows no CA for wildcard certificates"),
+        "{}",
+        f.message
+    );
+    // The same set with a non-wildcard certificate passes.
+    let f = run(
+        "dns.caa",
+        json!({}),
+        json!({"caa": no_wild, "tls": tls(60, 90)}),
+    );
+    assert_eq!(f.status, Status::Pass, "{}", f.message);
+    // issue ";" with issuewild letsencrypt.org: the wildcard certificate is fine.
+    let wild_only = caa_set(json!([]), json!(["letsencrypt.org"]), true, true, json!([]));
+    let f = run("dns.caa", json!({}), json!({"caa": wild_only, "tls": wild}));
+    assert_eq!(f.status, Status::Pass, "{}", f.message);
+}
+
+#[test]
+fn caa_identities_of_unknown_cas_come_from_the_config() {
+    let mut t = tls(60, 90);
+    t["issuer_organisation"] = json!("Acme Private CA");
+    t["leaf"]["issuer_common_name"] = json!("Acme Issuing R1");
+    t["caa_identities"] = json!([]);
+    let set = caa(json!(["acme-ca.test"]), json!([]));
+    // Unknown to the table: could not cross-check.
+    let f = run(
+        "dns.caa",
+        json!({}),
+        json!({"caa": set.clone(), "tls": t.clone()}),
+    );
+    assert_eq!(f.status, Status::Warn, "{}", f.message);
+    assert!(f.message.contains("tls.ca_identities"), "{}", f.message);
+    // Named by organisation in launchready.yaml: allowed.
+    let by_org = json!({"tls": {"ca_identities": {"Acme Private CA": ["acme-ca.test"]}}});
+    let f = run_with(
+        "dns.caa",
+        json!({}),
+        json!({"caa": set.clone(), "tls": t.clone()}),
+        by_org,
+    );
+    assert_eq!(f.status, Status::Pass, "{}", f.message);
+    // Named by common name, with another CAA domain: that CA will refuse.
+    let by_cn = json!({"tls": {"ca_identities": {"Acme Issuing R1": ["other-ca.test"]}}});
+    let f = run_with("dns.caa", json!({}), json!({"caa": set, "tls": t}), by_cn);
+    assert_eq!(f.status, Status::Fail, "{}", f.message);
+    assert!(
+        f.message.contains("whose CAA name is other-ca.test"),
+        "{}",
+        f.message
+    );
 }
 
 #[test]

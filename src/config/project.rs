@@ -41,6 +41,9 @@ pub struct Config {
     /// Email authentication settings.
     #[serde(default)]
     pub email: Email,
+    /// TLS settings.
+    #[serde(default)]
+    pub tls: TlsSettings,
     /// A Vercel project whose environment variables are audited.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vercel: Option<Vercel>,
@@ -181,6 +184,16 @@ fn yes() -> bool {
     true
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The CAA identities (RFC 8659 `issue` domains) of certificate authorities that
+    /// launchready's own table does not know, keyed by the issuing CA's organisation (O)
+    /// or common name (CN), exactly as in the certificate: `{"Acme CA Inc": [acme-ca.example]}`.
+    #[serde(default)]
+    pub ca_identities: BTreeMap<String, Vec<String>>,
+}
+
 impl Default for Email {
     fn default() -> Self {
         Email {
@@ -251,6 +264,7 @@ const TOP_KEYS: &[&str] = &[
     "urls",
     "webhooks",
     "email",
+    "tls",
     "vercel",
     "env_files",
     "checks",
@@ -294,6 +308,9 @@ pub fn decode_config_partial(file: &SourceFile) -> (Config, ConfigErrors) {
         }
         if let Some(n) = f.get("email") {
             config.email = email(&mut d, n);
+        }
+        if let Some(n) = f.get("tls") {
+            config.tls = tls(&mut d, n);
         }
         if let Some(n) = f.get("vercel") {
             config.vercel = vercel(&mut d, n);
@@ -627,6 +644,25 @@ fn email(d: &mut Decoder, node: &Node) -> Email {
         }
     }
     email
+}
+
+fn tls(d: &mut Decoder, node: &Node) -> TlsSettings {
+    let mut tls = TlsSettings::default();
+    if let Some(f) = d.mapping(node, "tls", &["ca_identities"])
+        && let Some(n) = f.get("ca_identities")
+        && let Some(entries) = d.entries(n, "tls.ca_identities")
+    {
+        for (ca, _, value) in entries {
+            let domains: Vec<String> = d
+                .strings(value, &format!("tls.ca_identities.{ca}"))
+                .into_iter()
+                .map(|(s, _)| s.trim().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect();
+            tls.ca_identities.insert(ca.trim().to_string(), domains);
+        }
+    }
+    tls
 }
 
 fn vercel(d: &mut Decoder, node: &Node) -> Option<Vercel> {

@@ -44,6 +44,54 @@ pub enum Cause {
     CheckError,
     /// A bug in launchready.
     Internal,
+    /// A CNAME chain leads back to itself: no answer can come out of it.
+    CnameLoop,
+    /// The nameserver's answer could not be decoded.
+    MalformedAnswer,
+    /// This machine ran out of a local resource (open files, memory): nothing to do
+    /// with the audited server.
+    LocalResource,
+    /// A bot-protection page (a Cloudflare challenge, Vercel deployment protection)
+    /// answered instead of the site.
+    BotProtection,
+}
+
+/// Every cause, in declaration order.
+const ALL: &[Cause] = &[
+    Cause::Timeout,
+    Cause::Servfail,
+    Cause::DnsRefused,
+    Cause::Nxdomain,
+    Cause::ConnectionRefused,
+    Cause::ConnectionReset,
+    Cause::Tls,
+    Cause::Protocol,
+    Cause::Network,
+    Cause::Deadline,
+    Cause::InvalidInput,
+    Cause::CheckError,
+    Cause::Internal,
+    Cause::CnameLoop,
+    Cause::MalformedAnswer,
+    Cause::LocalResource,
+    Cause::BotProtection,
+];
+
+/// Whether an I/O error means this machine ran out of something (too many open files,
+/// no buffer space, no memory) rather than that the network or the server failed.
+pub fn is_local_resource_error(err: &std::io::Error) -> bool {
+    // EMFILE, ENFILE, ENOBUFS, ENOMEM on Linux and macOS.
+    matches!(err.raw_os_error(), Some(24 | 23 | 105 | 55 | 12))
+        || err.kind() == std::io::ErrorKind::OutOfMemory
+}
+
+/// The same, for an error already turned into text (`... (os error 24)`).
+pub fn mentions_local_resource(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("too many open files")
+        || m.contains("os error 24")
+        || m.contains("os error 23")
+        || m.contains("no buffer space available")
 }
 
 impl Cause {
@@ -62,26 +110,15 @@ impl Cause {
             Cause::InvalidInput => "invalid_input",
             Cause::CheckError => "check_error",
             Cause::Internal => "internal",
+            Cause::CnameLoop => "cname_loop",
+            Cause::MalformedAnswer => "malformed_answer",
+            Cause::LocalResource => "local_resource",
+            Cause::BotProtection => "bot_protection",
         }
     }
 
     /// The cause named by [`Cause::as_str`].
     pub fn parse(s: &str) -> Option<Cause> {
-        const ALL: &[Cause] = &[
-            Cause::Timeout,
-            Cause::Servfail,
-            Cause::DnsRefused,
-            Cause::Nxdomain,
-            Cause::ConnectionRefused,
-            Cause::ConnectionReset,
-            Cause::Tls,
-            Cause::Protocol,
-            Cause::Network,
-            Cause::Deadline,
-            Cause::InvalidInput,
-            Cause::CheckError,
-            Cause::Internal,
-        ];
         ALL.iter().copied().find(|c| c.as_str() == s)
     }
 
@@ -106,14 +143,58 @@ impl Cause {
             Cause::Protocol => "the server answered in an unexpected protocol",
             Cause::Network => "a network error: check connectivity from this machine",
             Cause::Deadline => {
-                "the audit's deadline was reached: audit fewer targets or raise --timeout"
+                "the audit's deadline was reached: audit fewer targets or raise --deadline"
             }
             Cause::InvalidInput => "the target is not usable as given: check the config",
             Cause::CheckError => {
                 "the check spec reads facts that are not there: see `launchready facts`"
             }
             Cause::Internal => "this is a bug in launchready: please report it",
+            Cause::CnameLoop => {
+                "the CNAME records form a loop, so the name answers nothing: fix the CNAME chain in the zone"
+            }
+            Cause::MalformedAnswer => {
+                "the nameserver sent an answer that could not be decoded: query the authoritative servers directly, or use another resolver (--resolver)"
+            }
+            Cause::LocalResource => {
+                "this machine ran out of open files or memory (not a fault of the server): raise the open-file limit (ulimit -n) or lower --concurrency, then run again"
+            }
+            Cause::BotProtection => {
+                "a bot-protection page answered instead of the site, so it could not be tested: allow-list the auditor's address or user agent (launchready/…) in the WAF or deployment protection, or audit a path the protection does not cover"
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cause_parses_back_from_its_name() {
+        for c in ALL {
+            assert_eq!(Cause::parse(c.as_str()), Some(*c));
+            let json = serde_json::to_string(c).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", c.as_str()));
+        }
+        assert_eq!(Cause::parse("cname_loop"), Some(Cause::CnameLoop));
+        assert!(Cause::Deadline.next_step().contains("--deadline"));
+    }
+
+    #[test]
+    fn running_out_of_files_is_a_local_resource_error() {
+        assert!(is_local_resource_error(&std::io::Error::from_raw_os_error(
+            24
+        )));
+        assert!(!is_local_resource_error(
+            &std::io::Error::from_raw_os_error(111)
+        ));
+        assert!(mentions_local_resource(
+            "tcp open error: Too many open files (os error 24)"
+        ));
+        assert!(!mentions_local_resource(
+            "connection refused (os error 111)"
+        ));
     }
 }
 

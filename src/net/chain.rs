@@ -19,6 +19,10 @@ pub const MAX_HOPS: usize = 10;
 /// The longest raw `Location` or header value kept in facts.
 pub const MAX_VALUE: usize = 300;
 
+/// The longest `Location` followed: longer URLs are refused by common servers and
+/// proxies (8 KiB request lines), so a redirect to one leads nowhere.
+pub const MAX_LOCATION: usize = 8 * 1024;
+
 /// One request and its response.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Hop {
@@ -48,6 +52,9 @@ pub struct Hop {
     pub time_ms: u64,
     /// Body bytes read (at most 64 KiB are read).
     pub body_bytes: u64,
+    /// A body marker of a hosting provider's "no such app / bucket / project" page, as
+    /// named by `parse::takeover` (read from the first 64 KiB).
+    pub takeover_marker: Option<String>,
 }
 
 impl Hop {
@@ -121,6 +128,9 @@ pub struct Chain {
     pub cdn: Vec<String>,
     /// The walk could not go on: DNS, connection, TLS or timeout.
     pub error: Option<ChainError>,
+    /// The last response is a bot-protection page (a Cloudflare challenge, Vercel
+    /// deployment protection), not the site: what it is, in words.
+    pub bot_protection: Option<String>,
     /// The chain on one line: `http://a -301-> https://a/ -200`.
     pub rendered: String,
 }
@@ -147,6 +157,7 @@ impl Chain {
             location_problems: Vec::new(),
             cdn: Vec::new(),
             error: None,
+            bot_protection: None,
             rendered: String::new(),
         }
     }
@@ -188,8 +199,32 @@ impl Chain {
                 self.cdn.push(cdn);
             }
         }
+        self.bot_protection = self.hops.last().and_then(bot_protection);
         self.rendered = render(self);
     }
+}
+
+/// Whether a response is a bot-protection page rather than the site: a Cloudflare
+/// challenge (403 or 503 with `cf-mitigated: challenge`) or Vercel deployment
+/// protection (401 from Vercel). What it is, in words.
+pub fn bot_protection(hop: &Hop) -> Option<String> {
+    let header = |name: &str| hop.headers.get(name).map(|v| v.to_ascii_lowercase());
+    let challenged = header("cf-mitigated").is_some_and(|v| v.contains("challenge"));
+    if matches!(hop.status, 403 | 503) && challenged {
+        return Some(format!(
+            "{} answered {} with a Cloudflare challenge (cf-mitigated: challenge): bot protection stands in front of the site",
+            hop.url, hop.status
+        ));
+    }
+    let vercel = hop.headers.contains_key("x-vercel-id")
+        || header("server").is_some_and(|s| s.trim() == "vercel");
+    if hop.status == 401 && vercel {
+        return Some(format!(
+            "{} answered 401 from Vercel: deployment protection (Vercel Authentication or a password) stands in front of the site",
+            hop.url
+        ));
+    }
+    None
 }
 
 /// What a `Location` value leads to.
@@ -215,6 +250,17 @@ pub fn resolve_location(base: &Url, raw: &[u8]) -> Resolved {
             text,
             next: None,
             problem: Some("Location is empty".into()),
+        };
+    }
+    if trimmed.len() > MAX_LOCATION {
+        return Resolved {
+            text,
+            next: None,
+            problem: Some(format!(
+                "Location is {} bytes long: servers refuse URLs over {} KiB",
+                trimmed.len(),
+                MAX_LOCATION / 1024
+            )),
         };
     }
     if trimmed.contains(&b' ') {
@@ -355,7 +401,10 @@ pub fn render(chain: &Chain) -> String {
             } else if chain.missing_location {
                 out.push_str(" (no Location)");
             } else if let Some(bad) = &chain.bad_location {
-                out.push_str(&format!(" (unusable Location {bad:?})"));
+                out.push_str(&format!(
+                    " (unusable Location {:?})",
+                    crate::core::text::truncate(bad, 80)
+                ));
             } else if chain.blocked_private {
                 out.push_str(&format!(
                     " (not followed: internal address {})",
@@ -504,6 +553,7 @@ mod tests {
 
     fn hop(url: &str, status: u16, next: Option<&str>) -> Hop {
         Hop {
+            takeover_marker: None,
             url: url.into(),
             status,
             location: next.map(str::to_string),

@@ -127,6 +127,12 @@ pub enum DnsFailure {
     Servfail,
     Refused,
     InvalidName,
+    /// The CNAME chain of the name loops.
+    CnameLoop,
+    /// The answer could not be decoded.
+    Malformed,
+    /// This machine ran out of open files, buffers or memory.
+    LocalResource,
     Network,
     Other,
 }
@@ -138,6 +144,9 @@ impl DnsFailure {
             DnsFailure::Servfail => "servfail",
             DnsFailure::Refused => "refused",
             DnsFailure::InvalidName => "invalid_name",
+            DnsFailure::CnameLoop => "cname_loop",
+            DnsFailure::Malformed => "malformed_answer",
+            DnsFailure::LocalResource => "local_resource",
             DnsFailure::Network => "network",
             DnsFailure::Other => "other",
         }
@@ -241,12 +250,44 @@ impl Dns {
 
     async fn query_uncached(&self, name: String, kind: RecordKind) -> Result<DnsAnswer, DnsError> {
         let fqdn = format!("{name}.");
+        if let Err(e) = hickory_resolver::proto::rr::Name::from_ascii(&fqdn) {
+            return Err(DnsError {
+                name: name.clone(),
+                kind: kind.as_str(),
+                failure: DnsFailure::InvalidName,
+                message: crate::core::text::truncate(&format!("not a valid DNS name: {e}"), 200),
+            });
+        }
         self.queries.fetch_add(1, Ordering::Relaxed);
-        match self
+        let result = self
             .resolver
             .lookup(fqdn.as_str(), kind.record_type())
-            .await
+            .await;
+        // An empty answer without an SOA is not a proper negative answer: servers send
+        // that for a CNAME chain that loops. Tell the loop apart from "no data".
+        if let Err(NetError::Dns(HickoryDnsError::NoRecordsFound(nr))) = &result
+            && nr.response_code == ResponseCode::NoError
+            && nr.soa.is_none()
+            && kind != RecordKind::Cname
         {
+            let chain = Box::pin(self.follow_cnames(&name)).await;
+            if let Ok(chain) = chain
+                && chain.looped
+            {
+                let mut names: Vec<String> = vec![name.clone()];
+                names.extend(chain.links.iter().map(|l| l.target.clone()));
+                return Err(DnsError {
+                    name: name.clone(),
+                    kind: kind.as_str(),
+                    failure: DnsFailure::CnameLoop,
+                    message: crate::core::text::truncate(
+                        &format!("the CNAME chain loops: {} -> …", names.join(" -> ")),
+                        200,
+                    ),
+                });
+            }
+        }
+        match result {
             Ok(lookup) => {
                 let records: Vec<DnsRecord> = lookup
                     .answers()
@@ -359,12 +400,14 @@ fn convert(data: &RData) -> Option<DnsRecord> {
             preference: mx.preference,
             exchange: mx.exchange.to_ascii(),
         },
+        // Server-supplied text: control characters escaped here, where facts are built.
         RData::TXT(txt) => DnsRecord::Txt {
-            text: txt
-                .txt_data
-                .iter()
-                .map(|s| String::from_utf8_lossy(s))
-                .collect::<String>(),
+            text: crate::core::text::escape_controls(
+                &txt.txt_data
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s))
+                    .collect::<String>(),
+            ),
             strings: txt.txt_data.len(),
         },
         RData::CAA(caa) => {
@@ -372,8 +415,8 @@ fn convert(data: &RData) -> Option<DnsRecord> {
             DnsRecord::Caa {
                 flags,
                 critical: caa.issuer_critical,
-                tag: caa.tag.clone(),
-                value: String::from_utf8_lossy(&caa.value).into_owned(),
+                tag: crate::core::text::escape_controls(&caa.tag),
+                value: crate::core::text::escape_controls(&String::from_utf8_lossy(&caa.value)),
             }
         }
         RData::NS(ns) => DnsRecord::Ns {
@@ -397,8 +440,15 @@ fn classify(name: &str, kind: RecordKind, err: NetError) -> Result<DnsAnswer, Dn
         }
         NetError::Dns(HickoryDnsError::ResponseCode(ResponseCode::Refused)) => DnsFailure::Refused,
         NetError::Timeout => DnsFailure::Timeout,
+        NetError::Io(e) if crate::core::cause::is_local_resource_error(e) => {
+            DnsFailure::LocalResource
+        }
         NetError::Io(_) | NetError::NoConnections => DnsFailure::Network,
-        NetError::Proto(_) => DnsFailure::InvalidName,
+        // The name was checked before asking: a protocol error is about the answer.
+        NetError::Proto(_) => DnsFailure::Malformed,
+        _ if crate::core::cause::mentions_local_resource(&err.to_string()) => {
+            DnsFailure::LocalResource
+        }
         _ => DnsFailure::Other,
     };
     let mut message = err.to_string();
@@ -438,6 +488,9 @@ impl From<DnsError> for ProbeError {
             DnsFailure::Servfail => Cause::Servfail,
             DnsFailure::Refused => Cause::DnsRefused,
             DnsFailure::InvalidName => Cause::InvalidInput,
+            DnsFailure::CnameLoop => Cause::CnameLoop,
+            DnsFailure::Malformed => Cause::MalformedAnswer,
+            DnsFailure::LocalResource => Cause::LocalResource,
             DnsFailure::Network | DnsFailure::Other => Cause::Network,
         };
         ProbeError::new(cause, e.to_string())
@@ -456,6 +509,38 @@ mod tests {
         assert_eq!(parse_nameserver("[::1]:54").unwrap().port(), 54);
         assert!(parse_nameserver("ns.example.test").is_err());
         assert!(parse_nameserver("127.0.0.1:99999").is_err());
+    }
+
+    #[test]
+    fn malformed_answers_and_local_resource_failures_have_their_own_causes() {
+        let failure = |err: NetError| match classify("a.test", RecordKind::Txt, err) {
+            Err(e) => e.failure,
+            Ok(a) => panic!("not an error: {a:?}"),
+        };
+        let proto = hickory_resolver::proto::ProtoError::from("could not decode the message");
+        assert_eq!(failure(NetError::Proto(proto)), DnsFailure::Malformed);
+        assert_eq!(
+            failure(NetError::from(std::io::Error::from_raw_os_error(24))),
+            DnsFailure::LocalResource
+        );
+        assert_eq!(
+            failure(NetError::from(std::io::Error::from_raw_os_error(111))),
+            DnsFailure::Network
+        );
+        let cause = |f: DnsFailure| {
+            ProbeError::from(DnsError {
+                name: "a.test".into(),
+                kind: "TXT",
+                failure: f,
+                message: String::new(),
+            })
+            .cause
+        };
+        assert_eq!(cause(DnsFailure::Malformed), Cause::MalformedAnswer);
+        assert_eq!(cause(DnsFailure::CnameLoop), Cause::CnameLoop);
+        assert_eq!(cause(DnsFailure::LocalResource), Cause::LocalResource);
+        assert!(!Cause::MalformedAnswer.next_step().contains("config"));
+        assert!(!Cause::LocalResource.next_step().contains("connectivity"));
     }
 
     #[test]

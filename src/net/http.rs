@@ -68,6 +68,7 @@ pub const RECORDED_HEADERS: &[&str] = &[
     "x-fastly-request-id",
     "fly-request-id",
     "x-powered-by",
+    "cf-mitigated",
 ];
 
 const USER_AGENT: &str = concat!("launchready/", env!("CARGO_PKG_VERSION"), " (audit)");
@@ -348,6 +349,12 @@ impl HttpClient {
                     ));
                     break;
                 }
+                // A redirect to a URL whose host is not a usable name leads nowhere: the
+                // chain's fault, not the network's.
+                Ok(Err(e)) if !first && e.cause == Cause::InvalidInput => {
+                    chain.bad_location = Some(url.to_string());
+                    break;
+                }
                 Ok(Err(e)) => {
                     chain.error = Some(e);
                     break;
@@ -503,6 +510,10 @@ impl HttpClient {
         let dest = self.destination(url).await?;
         let port = url.port_or_known_default().unwrap_or(80);
         let mut request_url = url.clone();
+        // Credentials in a URL are never sent (reqwest would turn them into a Basic
+        // Authorization header): the audit tests what anyone reaches.
+        let _ = request_url.set_username("");
+        let _ = request_url.set_password(None);
         let mut host_header = None;
         let mut http1_only = false;
         if let Some(addr) = dest.overridden
@@ -685,14 +696,17 @@ impl HttpClient {
                 .headers()
                 .get(LOCATION)
                 .map(|v| v.as_bytes().to_vec());
-            let mut body_bytes = 0u64;
-            while body_bytes < MAX_BODY {
+            let mut body: Vec<u8> = Vec::new();
+            while (body.len() as u64) < MAX_BODY {
                 match response.chunk().await {
-                    Ok(Some(chunk)) => body_bytes += chunk.len() as u64,
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                     Ok(None) => break,
                     Err(e) => return Err(classify(url, &e)),
                 }
             }
+            body.truncate(usize::try_from(MAX_BODY).unwrap_or(usize::MAX));
+            let body_bytes = body.len() as u64;
+            let takeover_marker = crate::parse::takeover::body_marker(&body).map(str::to_string);
             let resolved = location.as_deref().map(|raw| resolve_location(url, raw));
             let redirect = (300..400).contains(&status);
             let cdn = cdn_hint(&headers).map(str::to_string);
@@ -716,7 +730,8 @@ impl HttpClient {
                 headers,
                 cdn,
                 time_ms: 0,
-                body_bytes: body_bytes.min(MAX_BODY),
+                body_bytes,
+                takeover_marker,
             })
         };
         match tokio::time::timeout(self.timeout, work).await {
@@ -803,6 +818,9 @@ fn classify(url: &Url, err: &reqwest::Error) -> ChainError {
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind as K;
+            if crate::core::cause::is_local_resource_error(io) {
+                causes.push(Cause::LocalResource);
+            }
             match io.kind() {
                 K::ConnectionRefused => causes.push(Cause::ConnectionRefused),
                 K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
@@ -819,8 +837,12 @@ fn classify(url: &Url, err: &reqwest::Error) -> ChainError {
         }
         next = e.source();
     }
-    // The most specific cause wins.
+    if crate::core::cause::mentions_local_resource(&error_text(err)) {
+        causes.push(Cause::LocalResource);
+    }
+    // The most specific cause wins; running out of files here is never the server's fault.
     let order = [
+        Cause::LocalResource,
         Cause::Tls,
         Cause::ConnectionRefused,
         Cause::Timeout,

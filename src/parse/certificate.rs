@@ -32,6 +32,8 @@ pub struct CertificateFacts {
     pub issuer: String,
     /// The first organisation (O) of the issuer, e.g. `Let's Encrypt`, if any.
     pub issuer_organisation: Option<String>,
+    /// The issuer's common name (CN), e.g. `R11`.
+    pub issuer_common_name: Option<String>,
     /// Serial number, lowercase hex without separators or sign padding.
     pub serial: String,
     /// Start of validity, RFC 3339.
@@ -98,10 +100,12 @@ pub fn parse_certificate(
         return Err(CertificateError::TrailingData(rest.len()));
     }
 
-    let subject = cert.subject().to_string();
-    let issuer = cert.issuer().to_string();
+    // Certificate text is server-supplied: control characters are escaped here.
+    let subject = crate::core::text::escape_controls(&cert.subject().to_string());
+    let issuer = crate::core::text::escape_controls(&cert.issuer().to_string());
     let common_name = cert.subject().iter_common_name().next().map(attribute_text);
     let issuer_organisation = cert.issuer().iter_organization().next().map(attribute_text);
+    let issuer_common_name = cert.issuer().iter_common_name().next().map(attribute_text);
 
     let sans = match cert.subject_alternative_name() {
         Ok(Some(ext)) => ext
@@ -141,6 +145,7 @@ pub fn parse_certificate(
         sans,
         issuer,
         issuer_organisation,
+        issuer_common_name,
         serial: serial_hex(cert.raw_serial()),
         not_before,
         not_after,
@@ -210,15 +215,16 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
 
 /// The text of a name attribute, lossily when it is not a string type.
 fn attribute_text(attr: &x509_parser::x509::AttributeTypeAndValue<'_>) -> String {
-    match attr.as_str() {
+    let text = match attr.as_str() {
         Ok(s) => s.to_string(),
         Err(_) => String::from_utf8_lossy(attr.as_slice()).into_owned(),
-    }
+    };
+    crate::core::text::escape_controls(&text)
 }
 
 fn general_name_text(name: &GeneralName<'_>) -> Option<String> {
     match name {
-        GeneralName::DNSName(dns) => Some((*dns).to_string()),
+        GeneralName::DNSName(dns) => Some(crate::core::text::escape_controls(dns)),
         GeneralName::IPAddress(bytes) => match bytes.len() {
             4 => {
                 let mut octets = [0u8; 4];

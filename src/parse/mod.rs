@@ -11,5 +11,6 @@ pub mod mta_sts;
 pub mod secret_shape;
 pub mod spf;
 pub mod tag_list;
+pub mod takeover;
 pub mod tls_rpt;
 pub mod webhook_signature;

@@ -14,10 +14,16 @@ pub struct CaaFacts {
     pub found_at: Option<String>,
     pub present: bool,
     pub records: Vec<CaaProperty>,
-    /// CAs allowed to issue (issue tags); empty with `present` means none may.
+    /// CAs allowed to issue (issue tags); empty with `restricts` means none may.
     pub issuers: Vec<String>,
-    /// CAs allowed to issue wildcard certificates (issuewild, else issue).
+    /// CAs allowed to issue wildcard certificates (issuewild, else issue); empty with
+    /// `restricts_wildcard` means none may.
     pub wildcard_issuers: Vec<String>,
+    /// The set has `issue` tags, so it restricts who may issue (RFC 8659 §4: a set
+    /// without `issue`, such as iodef alone, restricts nothing).
+    pub restricts: bool,
+    /// The set restricts wildcard certificates (`issuewild` tags, else `issue` tags).
+    pub restricts_wildcard: bool,
     pub iodef: Vec<String>,
     /// Every syntax problem, across records.
     pub problems: Vec<String>,
@@ -34,6 +40,8 @@ pub async fn probe(name: &str, ctx: &ProbeContext) -> Result<CaaFacts, ProbeErro
         records: Vec::new(),
         issuers: Vec::new(),
         wildcard_issuers: Vec::new(),
+        restricts: false,
+        restricts_wildcard: false,
         iodef: Vec::new(),
         problems: Vec::new(),
         looked_up: Vec::new(),
@@ -58,12 +66,18 @@ pub async fn probe(name: &str, ctx: &ProbeContext) -> Result<CaaFacts, ProbeErro
             facts.records = records;
             break;
         }
-        // Climb to the parent, stopping before the top-level domain.
+        // Climb to the parent, up to and including the top-level domain (RFC 8659 §3).
         match current.split_once('.') {
-            Some((_, parent)) if parent.contains('.') => current = parent,
+            Some((_, parent)) if !parent.is_empty() => current = parent,
             _ => break,
         }
     }
+    summarise(&mut facts);
+    Ok(facts)
+}
+
+/// Issuers, wildcard issuers and what the set restricts, from its records.
+fn summarise(facts: &mut CaaFacts) {
     let mut issue_seen = false;
     let mut issuewild_seen = false;
     for r in &facts.records {
@@ -84,9 +98,49 @@ pub async fn probe(name: &str, ctx: &ProbeContext) -> Result<CaaFacts, ProbeErro
     if !issuewild_seen && issue_seen {
         facts.wildcard_issuers = facts.issuers.clone();
     }
+    facts.restricts = issue_seen;
+    facts.restricts_wildcard = issue_seen || issuewild_seen;
     facts.issuers.sort();
     facts.issuers.dedup();
     facts.wildcard_issuers.sort();
     facts.wildcard_issuers.dedup();
-    Ok(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(records: &[(&str, &str)]) -> CaaFacts {
+        let mut facts = CaaFacts {
+            name: "acme.test".into(),
+            found_at: Some("acme.test".into()),
+            present: true,
+            records: records.iter().map(|(t, v)| parse_caa(0, t, v)).collect(),
+            issuers: Vec::new(),
+            wildcard_issuers: Vec::new(),
+            restricts: false,
+            restricts_wildcard: false,
+            iodef: Vec::new(),
+            problems: Vec::new(),
+            looked_up: Vec::new(),
+        };
+        summarise(&mut facts);
+        facts
+    }
+
+    #[test]
+    fn a_set_without_issue_restricts_nothing() {
+        let f = set(&[("iodef", "mailto:sec@acme.test")]);
+        assert!(!f.restricts && !f.restricts_wildcard);
+        assert_eq!(f.iodef, ["mailto:sec@acme.test"]);
+        let f = set(&[("issuewild", ";")]);
+        assert!(!f.restricts && f.restricts_wildcard);
+        assert!(f.wildcard_issuers.is_empty());
+        let f = set(&[("issue", "letsencrypt.org"), ("issuewild", ";")]);
+        assert!(f.restricts && f.restricts_wildcard);
+        assert_eq!(f.issuers, ["letsencrypt.org"]);
+        assert!(f.wildcard_issuers.is_empty());
+        let f = set(&[("issue", ";")]);
+        assert!(f.restricts && f.issuers.is_empty() && f.wildcard_issuers.is_empty());
+    }
 }

@@ -140,6 +140,7 @@ mod tests {
             sans: Vec::new(),
             issuer: String::new(),
             issuer_organisation: None,
+            issuer_common_name: None,
             serial: "01".into(),
             not_before: "2026-01-01T00:00:00Z".into(),
             not_after: format!("in {days_left} days"),

@@ -4,7 +4,7 @@
 //!
 //! Discovery: TXT at `_dmarc.<domain>`; records not starting with `v=DMARC1` are
 //! discarded; when none is left and the domain is below its organisational domain (the
-//! last two labels, see [`super::org_domain`]), TXT at `_dmarc.<organisational domain>`.
+//! public suffix plus one label, see [`super::org_domain`]), TXT at `_dmarc.<organisational domain>`.
 //! A failed lookup on that path makes the probe an error: whether a policy exists is
 //! then not known. A failed authorisation lookup is kept on its address.
 
@@ -39,7 +39,7 @@ pub struct ReportDestination {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct DmarcFacts {
     pub domain: String,
-    /// The last two labels (launchready has no public suffix list).
+    /// The public suffix of the domain plus one label (Public Suffix List).
     pub organisational_domain: String,
     /// The names asked, in order.
     pub looked_up: Vec<String>,
@@ -306,6 +306,27 @@ mod tests {
         assert_eq!(
             f.reports[1].authorisation_name.as_deref(),
             Some("acme.test._report._dmarc.other.test")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_organisational_domain_comes_from_the_public_suffix_list() {
+        let dns = FakeDns::new().txt(
+            "_dmarc.acme.co.uk",
+            &["v=DMARC1; p=reject; rua=mailto:r@vendor.co.uk"],
+        );
+        // A subdomain falls back to acme.co.uk, never to co.uk.
+        let f = run(&dns, "app.acme.co.uk").await;
+        assert_eq!(f.organisational_domain, "acme.co.uk");
+        assert_eq!(f.looked_up, ["_dmarc.app.acme.co.uk", "_dmarc.acme.co.uk"]);
+        assert!(f.inherited);
+        // vendor.co.uk is another organisation: it must authorise the reports.
+        let f = run(&dns, "acme.co.uk").await;
+        assert!(f.reports[0].external);
+        assert_eq!(f.external_unauthorised, ["mailto:r@vendor.co.uk"]);
+        assert_eq!(
+            f.reports[0].authorisation_name.as_deref(),
+            Some("acme.co.uk._report._dmarc.vendor.co.uk")
         );
     }
 

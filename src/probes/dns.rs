@@ -28,6 +28,20 @@ pub struct DnsFacts {
     pub aaaa: Vec<String>,
     /// At least one address.
     pub resolves: bool,
+    /// A CNAME of the chain points into a hosting provider whose deleted resources can
+    /// be claimed again (`aws-s3`, `heroku`, `vercel`, `github-pages`; see
+    /// `parse::takeover`): `dns.dangling-cname` then looks for its "no such app" page.
+    pub takeover_provider: Option<String>,
+    /// What such a resource is, in words (`Heroku app`).
+    pub takeover_resource: Option<String>,
+}
+
+/// The takeover-prone provider the CNAME chain points into, the last link first.
+fn takeover_provider(links: &[CnameLink]) -> Option<&'static crate::parse::takeover::Provider> {
+    links
+        .iter()
+        .rev()
+        .find_map(|l| crate::parse::takeover::provider_for(&l.target))
 }
 
 pub async fn probe(name: &str, ctx: &ProbeContext) -> Result<DnsFacts, ProbeError> {
@@ -45,7 +59,13 @@ pub async fn probe(name: &str, ctx: &ProbeContext) -> Result<DnsFacts, ProbeErro
         a: Vec::new(),
         aaaa: Vec::new(),
         resolves: false,
+        takeover_provider: None,
+        takeover_resource: None,
     };
+    if let Some(p) = takeover_provider(&chain.links) {
+        facts.takeover_provider = Some(p.name.to_string());
+        facts.takeover_resource = Some(p.resource.to_string());
+    }
     if chain.looped || chain.too_long {
         return Ok(facts);
     }

@@ -105,9 +105,17 @@ pub async fn probe(host: &str, ctx: &ProbeContext) -> Result<HeadersFacts, Probe
             fields: first.hsts_fields,
             policy,
         },
-        page: last.map(page_headers),
-        page_error: match (&last, &left) {
-            (None, None) => chain.error.clone(),
+        // A bot-protection page stands in for the site: its headers are not the site's.
+        page: last
+            .filter(|_| chain.bot_protection.is_none())
+            .map(page_headers),
+        page_error: match (&chain.bot_protection, &last, &left) {
+            (Some(what), Some(hop), _) => Some(ChainError::new(
+                &hop.url,
+                super::Cause::BotProtection,
+                format!("could not test through bot protection: {what}"),
+            )),
+            (_, None, None) => chain.error.clone(),
             _ => None,
         },
         leaves_to: left,
@@ -166,6 +174,7 @@ mod tests {
 
     fn hop(headers: &[(&str, &str)]) -> Hop {
         Hop {
+            takeover_marker: None,
             url: "https://a.test/".into(),
             status: 200,
             location: None,

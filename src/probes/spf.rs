@@ -57,6 +57,13 @@ pub struct SpfFacts {
     pub all_source: Option<AllSource>,
     /// `+all` (or an `all` without qualifier) is in effect: anyone may send.
     pub plus_all: bool,
+    /// Every sender passes, through the record itself or anything it includes or
+    /// redirects to: `+all`, `ip4:0.0.0.0/0` or `ip6:::/0` (see `open_terms`).
+    pub anyone_may_send: bool,
+    /// The term that lets anyone send, and how it is reached.
+    pub open_terms: Vec<Problem>,
+    /// Ranges that authorise more than a /8 (IPv4) or a /32 (IPv6).
+    pub wide_ranges: Vec<Problem>,
     /// An explicit `?all` is in effect: unlisted senders are neutral.
     pub neutral_all: bool,
     /// The record is `v=spf1 -all` (no other mechanism, no redirect): nobody may send.
@@ -122,6 +129,9 @@ pub async fn facts<R: Resolver>(
         effective_all: None,
         all_source: None,
         plus_all: false,
+        anyone_may_send: false,
+        open_terms: Vec::new(),
+        wide_ranges: Vec::new(),
         neutral_all: false,
         reject_all: false,
         lookups: 0,
@@ -182,6 +192,9 @@ pub async fn facts<R: Resolver>(
     facts.effective_all = w.effective_all;
     facts.all_source = Some(w.all_source);
     facts.plus_all = w.effective_all == Some(Qualifier::Pass);
+    facts.anyone_may_send = facts.plus_all || w.anyone_may_send;
+    facts.open_terms = w.open_terms;
+    facts.wide_ranges = w.wide_ranges;
     facts.neutral_all =
         w.effective_all == Some(Qualifier::Neutral) && w.all_source != AllSource::Default;
     facts.lookups = w.lookups;

@@ -299,6 +299,9 @@ pub fn probe_error(e: &TlsError, host: &str, addr: SocketAddr) -> ProbeError {
             ..
         } if message.starts_with("received corrupt message") => Cause::Protocol,
         TlsError::ProtocolVersion { .. } | TlsError::Handshake { .. } => Cause::Tls,
+        TlsError::Io { message } if crate::core::cause::mentions_local_resource(message) => {
+            Cause::LocalResource
+        }
         TlsError::Io { .. } => Cause::Network,
         TlsError::Config { .. } => Cause::Internal,
     };
@@ -406,6 +409,13 @@ mod tests {
                 message: "x".into()
             }),
             Cause::Network
+        );
+        // Running out of file descriptors is this machine's problem, not the network's.
+        assert_eq!(
+            cause(TlsError::Io {
+                message: "Too many open files (os error 24)".into()
+            }),
+            Cause::LocalResource
         );
         let e = probe_error(&TlsError::Closed, "a.test", addr);
         assert!(

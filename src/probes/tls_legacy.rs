@@ -66,6 +66,9 @@ fn probe_error(
         LegacyError::Refused => Cause::ConnectionRefused,
         LegacyError::Reset => Cause::ConnectionReset,
         LegacyError::NotTls { .. } | LegacyError::Malformed { .. } => Cause::Protocol,
+        LegacyError::Io { message } if crate::core::cause::mentions_local_resource(message) => {
+            Cause::LocalResource
+        }
         LegacyError::Io { .. } => Cause::Network,
     };
     ProbeError::new(

@@ -8,6 +8,14 @@ use anstyle::{AnsiColor, Style};
 
 use super::Detail;
 use super::model::{Finding, Report, Status};
+use crate::core::text::{escape_controls, redact_urls};
+
+/// Text of a report as it may reach a terminal: no control character of its own (facts
+/// are escaped when built; this holds whatever a user check writes), tabs as spaces, and
+/// the credentials of URLs masked.
+fn safe(text: &str) -> String {
+    redact_urls(&escape_controls(text).replace('\t', " "))
+}
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -35,7 +43,7 @@ fn label(status: Status) -> &'static str {
 
 pub fn render(report: &Report, detail: Detail) -> String {
     let mut out = String::new();
-    let project = report.project.as_deref().unwrap_or("launchready audit");
+    let project = safe(report.project.as_deref().unwrap_or("launchready audit"));
     let _ = writeln!(
         out,
         "{BOLD}{project}{BOLD:#} {DIM}(profile {}, {} targets, {} checks){DIM:#}",
@@ -64,7 +72,7 @@ pub fn render(report: &Report, detail: Detail) -> String {
                 out,
                 "  {}: {} ({})",
                 n.section,
-                n.targets.join(", "),
+                safe(&n.targets.join(", ")),
                 n.reason
             );
         }
@@ -97,7 +105,7 @@ fn finding_line(out: &mut String, f: &Finding, waived: bool) {
     let subject = f
         .subject
         .as_ref()
-        .map(|s| format!(" [{s}]"))
+        .map(|s| format!(" [{}]", safe(s)))
         .unwrap_or_default();
     let waived_tag = if waived { " (waived)" } else { "" };
     let _ = writeln!(
@@ -105,15 +113,20 @@ fn finding_line(out: &mut String, f: &Finding, waived: bool) {
         "  {style}{}{style:#} {} {DIM}{}{subject}{DIM:#}{waived_tag}  {}",
         label(f.status),
         f.check,
-        f.target,
-        f.message
+        safe(&f.target),
+        safe(&f.message)
     );
 }
 
 fn finding_details(out: &mut String, f: &Finding, problem: bool) {
     if let Some(obj) = f.evidence.as_object() {
         for (k, v) in obj {
-            let _ = writeln!(out, "        {DIM}{k}:{DIM:#} {}", evidence_text(v));
+            let _ = writeln!(
+                out,
+                "        {DIM}{}:{DIM:#} {}",
+                safe(k),
+                safe(&evidence_text(v))
+            );
         }
     }
     if let Some(e) = &f.error {
@@ -134,10 +147,18 @@ fn finding_details(out: &mut String, f: &Finding, problem: bool) {
         } else {
             "waived"
         };
-        let _ = writeln!(out, "        {DIM}{state}{until}:{DIM:#} {}", w.reason);
+        let _ = writeln!(
+            out,
+            "        {DIM}{state}{until}:{DIM:#} {}",
+            safe(&w.reason)
+        );
     }
     if problem && f.status != Status::Error && !f.remediation.is_empty() {
-        let _ = writeln!(out, "        {BOLD}fix:{BOLD:#} {}", f.remediation.trim());
+        let _ = writeln!(
+            out,
+            "        {BOLD}fix:{BOLD:#} {}",
+            safe(f.remediation.trim())
+        );
     }
 }
 

@@ -50,7 +50,9 @@
 //!
 //! Answers: names in a served zone get the zone's data, NXDOMAIN if the name does not exist,
 //! NOERROR with no answers if it exists without the asked type; CNAMEs inside the zone are
-//! chased by the server. Names outside every zone get REFUSED.
+//! chased by the server. An empty `test.` zone is served unless a test serves its own, so
+//! every name under `.test` in no other zone is NXDOMAIN. Names outside every zone (not
+//! under `.test`) get REFUSED.
 //!
 //! Every server runs on its own thread with its own tokio runtime, so it serves plain `#[test]`
 //! functions (which spawn the CLI) as well as `#[tokio::test]`s. Dropping it stops it.
@@ -61,6 +63,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener, UdpSocket as
 use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -313,9 +316,16 @@ impl TestDnsBuilder {
     }
 
     /// Binds 127.0.0.1:<ephemeral> (UDP and TCP) and starts serving on a background thread.
+    /// Unless a test serves `test.` itself, an empty `test.` zone stands for the
+    /// top-level domain, as on the internet, where `com.` answers (the CAA climb reaches
+    /// it); names under `.test` in no other zone are then NXDOMAIN.
     pub fn start(self) -> TestDns {
         let mut catalog = Catalog::new();
-        for zone in self.zones {
+        let mut zones = self.zones;
+        if !zones.iter().any(|z| z.origin.to_string() == "test.") {
+            zones.push(Zone::new("test.", ""));
+        }
+        for zone in zones {
             let origin = zone.origin.clone();
             let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
                 zone.origin,
@@ -327,10 +337,12 @@ impl TestDnsBuilder {
             let handler: Arc<dyn hickory_server::zone_handler::ZoneHandler> = Arc::new(handler);
             catalog.upsert(LowerName::new(&origin), vec![handler]);
         }
+        let queries = Arc::new(AtomicUsize::new(0));
         let handler = Handler {
             catalog,
             servfail: self.servfail,
             silent: self.silent,
+            queries: queries.clone(),
         };
 
         let (udp, tcp) = bind_udp_and_tcp();
@@ -365,6 +377,7 @@ impl TestDnsBuilder {
             addr,
             stop: Some(stop_tx),
             thread: Some(thread),
+            queries,
         }
     }
 }
@@ -375,6 +388,7 @@ pub struct TestDns {
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    queries: Arc<AtomicUsize>,
 }
 
 impl TestDns {
@@ -414,6 +428,11 @@ impl TestDns {
     /// The server's address (127.0.0.1 and the port shared by UDP and TCP).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many queries the server has received (UDP and TCP, answered or not).
+    pub fn queries_received(&self) -> usize {
+        self.queries.load(Ordering::SeqCst)
     }
 
     /// `"127.0.0.1:PORT"`, for the CLI's `--resolver`.
@@ -460,7 +479,6 @@ impl Blackhole {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
-
     /// `"127.0.0.1:PORT"`, for the CLI's `--resolver`.
     pub fn resolver_arg(&self) -> String {
         self.addr.to_string()
@@ -497,6 +515,7 @@ struct Handler {
     catalog: Catalog,
     servfail: HashSet<LowerName>,
     silent: HashSet<LowerName>,
+    queries: Arc<AtomicUsize>,
 }
 
 impl Handler {
@@ -505,6 +524,7 @@ impl Handler {
         request: &Request,
         mut response_handle: R,
     ) -> ResponseInfo {
+        self.queries.fetch_add(1, Ordering::SeqCst);
         let name = request.queries.queries().first().map(|q| q.name().clone());
         if let Some(name) = name {
             if self.silent.contains(&name) {

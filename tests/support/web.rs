@@ -149,6 +149,8 @@ impl Site {
 pub struct Counters {
     pub connections: AtomicUsize,
     pub requests: AtomicUsize,
+    /// Requests that carried an `Authorization` header.
+    pub authorizations: AtomicUsize,
 }
 
 /// The servers: HTTP and HTTPS on 127.0.0.1, each on an ephemeral port.
@@ -246,6 +248,11 @@ impl WebServer {
     pub fn requests(&self) -> usize {
         self.counters.requests.load(Ordering::SeqCst)
     }
+
+    /// Requests received with an `Authorization` header.
+    pub fn authorizations(&self) -> usize {
+        self.counters.authorizations.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for WebServer {
@@ -333,6 +340,12 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             return;
         };
         counters.requests.fetch_add(1, Ordering::SeqCst);
+        if String::from_utf8_lossy(&head)
+            .to_ascii_lowercase()
+            .contains("\nauthorization:")
+        {
+            counters.authorizations.fetch_add(1, Ordering::SeqCst);
+        }
         let reply = site.find(scheme, &host, &path);
         if write_reply(&mut stream, &reply).await.is_err() {
             return;

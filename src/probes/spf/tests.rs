@@ -77,12 +77,13 @@ async fn counts_every_lookup_term_across_nested_includes() {
     assert_eq!(vendor.via, Via::Include);
     assert_eq!(vendor.term.as_deref(), Some("include:_spf.vendor.test"));
     assert_eq!(vendor.total_lookups, 5);
+    // The mx term is the 12th counted: past the limit, counted but not queried.
     let mx = vendor.children[1]
         .terms
         .iter()
         .find(|t| t.kind == TermKind::Mx)
         .expect("mx term");
-    assert_eq!(mx.exchanges, Some(2));
+    assert_eq!(mx.outcome, Some(Outcome::NotQueried));
     assert_eq!(f.effective_all, Some(Qualifier::Fail));
     assert_eq!(f.all_source, Some(AllSource::Record));
 }
@@ -315,8 +316,10 @@ async fn deep_chains_stop_at_the_depth_bound_and_keep_their_counts() {
     let f = run(&dns, "deep.test").await;
     assert!(f.truncated);
     assert!(f.lookups_at_least);
-    assert_eq!(f.records_fetched, walk::MAX_DEPTH + 1);
-    assert_eq!(f.lookups, walk::MAX_DEPTH + 1);
+    // The 11th include is counted, not followed: receivers stop there (permerror).
+    assert_eq!(f.records_fetched, LOOKUP_LIMIT + 1);
+    assert_eq!(f.lookups, LOOKUP_LIMIT + 1);
+    assert_eq!(dns.asked().len(), LOOKUP_LIMIT + 1);
 }
 
 #[tokio::test]
@@ -337,9 +340,95 @@ async fn wide_trees_stop_at_the_record_bound() {
     }
     let f = run(&dns, "wide.test").await;
     assert!(f.truncated);
-    assert_eq!(f.records_fetched, walk::MAX_RECORDS);
+    // The root, its 8 includes, and the 2 includes of w0 that reach the limit of 10.
+    assert_eq!(f.records_fetched, 11);
     // Every include term is still counted: 8 + 8 * 8.
     assert_eq!(f.lookups, 72);
+}
+
+#[tokio::test]
+async fn the_walk_stops_resolving_once_the_lookup_limit_is_exceeded() {
+    let includes: Vec<String> = (0..30).map(|i| format!("include:i{i}.big.test")).collect();
+    let mut dns = FakeDns::new().txt(
+        "big.test",
+        &[&format!("v=spf1 {} -all", includes.join(" "))],
+    );
+    for i in 0..30 {
+        dns = dns
+            .txt(
+                &format!("i{i}.big.test"),
+                &[&format!("v=spf1 a:h{i}.big.test -all")],
+            )
+            .a(&format!("h{i}.big.test"), "192.0.2.1");
+    }
+    let f = run(&dns, "big.test").await;
+    // 30 includes and 10 a: terms behind the followed ones, all counted.
+    assert_eq!(f.lookups, 40);
+    assert!(f.lookups_at_least);
+    // The top TXT, then the 10 includes within the limit; no address lookups.
+    assert_eq!(dns.asked().len(), 1 + LOOKUP_LIMIT, "{:?}", dns.asked());
+    let tree = f.tree.expect("tree");
+    assert_eq!(tree.terms[10].outcome, Some(Outcome::NotQueried));
+    assert!(
+        tree.terms[10]
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("not queried")
+    );
+}
+
+#[tokio::test]
+async fn plus_all_anywhere_in_the_include_tree_lets_anyone_send() {
+    let dns = FakeDns::new()
+        .txt(
+            "acme.test",
+            &["v=spf1 ip4:192.0.2.1 include:_spf.vendor.test -all"],
+        )
+        .txt(
+            "_spf.vendor.test",
+            &["v=spf1 include:_deep.vendor.test ~all"],
+        )
+        .txt("_deep.vendor.test", &["v=spf1 +all"])
+        .txt("neg.test", &["v=spf1 -include:_deep.vendor.test ~all"])
+        .txt("any4.test", &["v=spf1 ip4:0.0.0.0/0 -all"])
+        .txt("any6.test", &["v=spf1 ip6:::/0 -all"])
+        .txt("noall.test", &["v=spf1 -ip4:0.0.0.0/0 ~all"])
+        .txt("redir.test", &["v=spf1 redirect=_deep.vendor.test"]);
+    let f = run(&dns, "acme.test").await;
+    assert!(!f.plus_all, "the record's own all is -all");
+    assert!(f.anyone_may_send);
+    let open = &f.open_terms[0];
+    assert_eq!(open.domain, "_deep.vendor.test");
+    assert!(
+        open.message
+            .contains("through `include:_spf.vendor.test` in acme.test"),
+        "{}",
+        open.message
+    );
+    assert!(
+        !run(&dns, "neg.test").await.anyone_may_send,
+        "a failing include passes nobody"
+    );
+    assert!(run(&dns, "any4.test").await.anyone_may_send);
+    assert!(run(&dns, "any6.test").await.anyone_may_send);
+    assert!(!run(&dns, "noall.test").await.anyone_may_send);
+    let f = run(&dns, "redir.test").await;
+    assert!(f.plus_all && f.anyone_may_send);
+}
+
+#[tokio::test]
+async fn very_wide_ranges_are_listed() {
+    let dns = FakeDns::new()
+        .txt("wide4.test", &["v=spf1 ip4:10.0.0.0/4 ip4:10.0.0.0/8 ip6:2001:db8::/16 ip6:2001:db8::/32 -ip4:0.0.0.0/1 -all"]);
+    let f = run(&dns, "wide4.test").await;
+    let terms: Vec<&str> = f
+        .wide_ranges
+        .iter()
+        .filter_map(|p| p.term.as_deref())
+        .collect();
+    assert_eq!(terms, ["ip4:10.0.0.0/4", "ip6:2001:db8::/16"]);
+    assert!(!f.anyone_may_send);
 }
 
 #[tokio::test]

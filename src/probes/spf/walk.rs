@@ -113,6 +113,8 @@ pub struct TermFacts {
     pub cause: Option<Cause>,
     /// The domain-spec holds macros: counted, not queried or followed.
     pub has_macros: bool,
+    /// For `ip4`/`ip6`: the prefix length (32 or 128 when not written).
+    pub prefix: Option<u8>,
 }
 
 /// Why a record of the tree is not usable.
@@ -230,7 +232,22 @@ pub struct SpfWalk {
     /// The qualifier applied to mail that matches nothing, when known.
     pub effective_all: Option<Qualifier>,
     pub all_source: AllSource,
+    /// Every sender passes: a pass-qualified `all`, `ip4:0.0.0.0/0` or `ip6:::/0` is
+    /// reached before anything that stops the evaluation, in the record or through a
+    /// pass-qualified include or a redirect (RFC 7208 §5.2: an include matches when
+    /// the included record passes).
+    pub anyone_may_send: bool,
+    /// The term that lets anyone send, and how it is reached.
+    pub open_terms: Vec<Problem>,
+    /// Pass-qualified ranges wider than /8 (IPv4) or /32 (IPv6), other than /0, in
+    /// records that can pass a sender.
+    pub wide_ranges: Vec<Problem>,
 }
+
+/// IPv4 ranges wider than this prefix are very wide (16 million addresses and more).
+pub const WIDE_IP4_PREFIX: u8 = 8;
+/// IPv6 ranges wider than this prefix are very wide (a whole provider allocation).
+pub const WIDE_IP6_PREFIX: u8 = 32;
 
 /// A lookup a term needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,6 +285,17 @@ fn plan(record: &SpfRecord, domain: &str) -> Vec<(TermFacts, Query)> {
             error: None,
             cause: None,
             has_macros: false,
+            prefix: match &term.kind {
+                SpfTermKind::Directive {
+                    mechanism: Mechanism::Ip4 { prefix, .. },
+                    ..
+                } => Some(prefix.unwrap_or(32)),
+                SpfTermKind::Directive {
+                    mechanism: Mechanism::Ip6 { prefix, .. },
+                    ..
+                } => Some(prefix.unwrap_or(128)),
+                _ => None,
+            },
         };
         let mut query = Query::None;
         let target = |spec: Option<&DomainSpec>| match spec {
@@ -441,13 +469,6 @@ struct Slot {
     children: Vec<usize>,
 }
 
-/// What visiting one slot gave.
-struct Visit {
-    fetched: Option<Fetched>,
-    terms: Vec<TermFacts>,
-    follow: Vec<(usize, String, Via)>,
-}
-
 /// Walks the tree under `record`, the SPF record of `domain` (already fetched).
 pub async fn walk<R: Resolver>(
     resolver: &R,
@@ -472,23 +493,74 @@ pub async fn walk<R: Resolver>(
     }];
     let mut truncated = false;
     let mut level: Vec<usize> = vec![0];
+    // Counted terms planned so far, in evaluation order level by level: once the limit is
+    // reached, further terms are counted but not queried or followed.
+    let mut counted = 0usize;
     while !level.is_empty() {
-        let visits = futures::future::join_all(level.iter().map(|&i| {
+        // Fetch the records of the level (the root's is known), concurrently.
+        let fetched = futures::future::join_all(level.iter().map(|&i| {
             let slot = &slots[i];
-            visit(
-                resolver,
-                &slot.domain,
-                slot.parsed.as_ref(),
-                slot.parent.is_none(),
-                deadline,
-            )
+            async move {
+                match slot.parent {
+                    None => None,
+                    Some(_) => {
+                        let answer =
+                            query_by(resolver, &slot.domain, RecordKind::Txt, deadline).await;
+                        Some(classify(answer.as_ref()))
+                    }
+                }
+            }
+        }))
+        .await;
+        // Plan each record's terms, in slot order, within the lookup budget.
+        let mut planned_level = Vec::with_capacity(level.len());
+        for (&i, f) in level.iter().zip(fetched) {
+            apply_fetch(&mut slots, i, f);
+            let planned = match &slots[i].parsed {
+                Some(record) => plan(record, &slots[i].domain),
+                None => Vec::new(),
+            };
+            let planned = planned
+                .into_iter()
+                .map(|(mut facts, mut query)| {
+                    if facts.counts {
+                        if counted >= LOOKUP_LIMIT && query != Query::None {
+                            if matches!(query, Query::Follow(..)) {
+                                truncated = true;
+                            }
+                            query = Query::None;
+                            facts.outcome = Some(Outcome::NotQueried);
+                            facts.note = Some(format!(
+                                "not queried: the tree already needs more than {LOOKUP_LIMIT} lookups, where receivers stop with permerror (RFC 7208 §4.6.4)"
+                            ));
+                        }
+                        counted += 1;
+                    }
+                    (facts, query)
+                })
+                .collect::<Vec<_>>();
+            planned_level.push(planned);
+        }
+        // Run the lookups of every term of the level, concurrently.
+        let visits = futures::future::join_all(planned_level.iter().map(|planned| {
+            futures::future::join_all(planned.iter().map(|(facts, query)| async move {
+                let mut facts = facts.clone();
+                run_query(resolver, query, &mut facts, deadline).await;
+                facts
+            }))
         }))
         .await;
         let mut next = Vec::new();
-        for (&i, v) in level.iter().zip(visits) {
-            apply_fetch(&mut slots, i, v.fetched);
-            slots[i].terms = v.terms;
-            for (term_index, target, via) in v.follow {
+        for ((&i, terms), planned) in level.iter().zip(visits).zip(&planned_level) {
+            slots[i].terms = terms;
+            let follow = planned
+                .iter()
+                .enumerate()
+                .filter_map(|(index, (_, query))| match query {
+                    Query::Follow(target, via) => Some((index, target.clone(), *via)),
+                    _ => None,
+                });
+            for (term_index, target, via) in follow {
                 let (depth, path) = (slots[i].depth + 1, slots[i].path.clone());
                 if path.contains(&target) {
                     let mut chain = path.clone();
@@ -536,55 +608,6 @@ pub async fn walk<R: Resolver>(
         level = next;
     }
     finish(slots, truncated)
-}
-
-/// Fetches the record of a slot (unless it is the root, whose record is known), then
-/// runs the lookups of its terms, concurrently.
-async fn visit<R: Resolver>(
-    resolver: &R,
-    domain: &str,
-    known: Option<&SpfRecord>,
-    is_root: bool,
-    deadline: Option<Instant>,
-) -> Visit {
-    let mut fetched = None;
-    let record = if is_root {
-        known.cloned()
-    } else {
-        let answer = query_by(resolver, domain, RecordKind::Txt, deadline).await;
-        let f = classify(answer.as_ref());
-        let record = match &f {
-            Fetched::One(_, r) => Some(r.clone()),
-            _ => None,
-        };
-        fetched = Some(f);
-        record
-    };
-    let Some(record) = record else {
-        return Visit {
-            fetched,
-            terms: Vec::new(),
-            follow: Vec::new(),
-        };
-    };
-    let planned = plan(&record, domain);
-    let mut follow = Vec::new();
-    let lookups = planned.iter().map(|(facts, query)| async move {
-        let mut facts = facts.clone();
-        run_query(resolver, query, &mut facts, deadline).await;
-        facts
-    });
-    let terms = futures::future::join_all(lookups).await;
-    for (index, (_, query)) in planned.iter().enumerate() {
-        if let Query::Follow(target, via) = query {
-            follow.push((index, target.clone(), *via));
-        }
-    }
-    Visit {
-        fetched,
-        terms,
-        follow,
-    }
 }
 
 async fn run_query<R: Resolver>(
@@ -777,11 +800,19 @@ fn finish(mut slots: Vec<Slot>, truncated: bool) -> SpfWalk {
         heaviest_include: None,
         effective_all: None,
         all_source: AllSource::Default,
+        anyone_may_send: false,
+        open_terms: Vec::new(),
+        wide_ranges: Vec::new(),
         tree,
     };
     let (effective_all, all_source) = effective_all(&walk.tree);
     walk.effective_all = effective_all;
     walk.all_source = all_source;
+    if let Some(open) = opens_to_anyone(&walk.tree) {
+        walk.anyone_may_send = true;
+        walk.open_terms.push(open);
+    }
+    wide_ranges(&walk.tree, &mut walk.wide_ranges);
     collect(&walk.tree.clone(), &mut walk);
     walk
 }
@@ -834,6 +865,89 @@ fn effective_all(node: &SpfNode) -> (Option<Qualifier>, AllSource) {
             (q, _) => (q, AllSource::Redirect),
         },
         _ => (None, AllSource::Unknown),
+    }
+}
+
+/// The term that makes every sender pass, when evaluation reaches one: terms are taken in
+/// order; `all` ends the record; a pass-qualified include passes when the record it
+/// leads to passes everyone; `redirect=` (without `all`) hands over to its record.
+fn opens_to_anyone(node: &SpfNode) -> Option<Problem> {
+    let has_all = node.terms.iter().any(|t| t.kind == TermKind::All);
+    let child = |index: usize| {
+        node.children
+            .iter()
+            .find(|c| c.term_index == Some(index) && c.error.is_none())
+    };
+    let here = |t: &TermFacts| Problem {
+        domain: node.domain.clone(),
+        term: Some(t.term.clone()),
+        message: format!("`{}` in the record of {}", t.term, node.domain),
+        cause: None,
+    };
+    let pass = |t: &TermFacts| t.qualifier == Some(Qualifier::Pass);
+    for (index, t) in node.terms.iter().enumerate() {
+        match t.kind {
+            TermKind::All => return pass(t).then(|| here(t)),
+            TermKind::Ip4 | TermKind::Ip6 if t.prefix == Some(0) && pass(t) => {
+                return Some(here(t));
+            }
+            TermKind::Include if pass(t) && t.counts => {
+                if let Some(mut open) = child(index).and_then(opens_to_anyone) {
+                    open.message = format!(
+                        "{}, reached through `{}` in {}",
+                        open.message, t.term, node.domain
+                    );
+                    return Some(open);
+                }
+            }
+            TermKind::Redirect if !has_all && t.counts => {
+                return child(index).and_then(opens_to_anyone).map(|mut open| {
+                    open.message = format!(
+                        "{}, reached through `{}` in {}",
+                        open.message, t.term, node.domain
+                    );
+                    open
+                });
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Pass-qualified ranges wider than /8 or /32 (but not /0), in this record and in those
+/// reached through pass-qualified includes and redirects.
+fn wide_ranges(node: &SpfNode, out: &mut Vec<Problem>) {
+    for (index, t) in node.terms.iter().enumerate() {
+        if t.qualifier == Some(Qualifier::Pass) {
+            let limit = match t.kind {
+                TermKind::Ip4 => Some(WIDE_IP4_PREFIX),
+                TermKind::Ip6 => Some(WIDE_IP6_PREFIX),
+                _ => None,
+            };
+            if let (Some(limit), Some(prefix)) = (limit, t.prefix)
+                && prefix > 0
+                && prefix < limit
+            {
+                out.push(Problem {
+                    domain: node.domain.clone(),
+                    term: Some(t.term.clone()),
+                    message: format!(
+                        "`{}` in the record of {} authorises a range wider than /{limit}",
+                        t.term, node.domain
+                    ),
+                    cause: None,
+                });
+            }
+        }
+        let follows = matches!(t.kind, TermKind::Include | TermKind::Redirect)
+            && t.counts
+            && t.qualifier.is_none_or(|q| q == Qualifier::Pass);
+        if follows {
+            for c in node.children.iter().filter(|c| c.term_index == Some(index)) {
+                wide_ranges(c, out);
+            }
+        }
     }
 }
 
