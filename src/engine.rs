@@ -13,13 +13,13 @@ use crate::checks::selected::SelectedCheck;
 use crate::config::plan::AuditPlan;
 use crate::config::project::Waiver;
 use crate::config::selection::IdPattern;
-use crate::config::targets::expand;
+use crate::config::targets::{config_line, expand};
 use crate::core::probe::ProbeId;
 use crate::core::target::{Target, TargetKind};
 use crate::probes::{self, Cause, ProbeContext, ProbeError};
 use crate::report::model::{
-    CheckInfo, Finding, ManualEntry, NotChecked, Report, SCHEMA, Stats, Status, Summary, Tool,
-    WaiverNote,
+    CheckInfo, Finding, ManualEntry, NotChecked, Report, SCHEMA, Stats, Status, Summary,
+    TargetInfo, Tool, WaiverNote,
 };
 
 #[derive(Debug, Clone)]
@@ -126,6 +126,15 @@ pub async fn run(plan: &AuditPlan, ctx: ProbeContext, opts: &RunOptions) -> Repo
             http_requests: count(ctx.http.requests_sent()),
             http_connections: count(ctx.http.connections_opened()),
         },
+        config_file: plan.config.spans.file.as_ref().map(|f| f.name.clone()),
+        targets: targets
+            .iter()
+            .map(|t| TargetInfo {
+                name: t.name.clone(),
+                kind: t.kind,
+                config_line: config_line(&plan.config, t),
+            })
+            .collect(),
     }
 }
 
