@@ -10,13 +10,16 @@ use launchready::net::dns::{Dns, DnsSettings, parse_nameserver};
 use launchready::net::http::HttpClient;
 use launchready::net::options::NetOptions;
 use launchready::probes::ProbeContext;
-use launchready::report::{self, Detail, Format, OutputSpec};
 
 use super::{AppError, EXIT_GATE_FAILED, EXIT_PASSED, Output};
 use crate::cli::{AuditArgs, Cli, NetArgs};
 
 pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppError> {
-    let outputs = outputs(&args.formats)?;
+    let outputs = super::output::prepare(
+        &args.formats,
+        args.template.as_deref(),
+        super::output::detail(cli),
+    )?;
     let timeout = seconds(args.net.timeout, "--timeout")?;
     let deadline = seconds(args.deadline, "--deadline")?;
     if args.concurrency == 0 {
@@ -41,48 +44,13 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
         };
         Ok::<_, AppError>(engine::run(&plan, ctx, &opts).await)
     })?;
-    let detail = if cli.quiet {
-        Detail::Quiet
-    } else if cli.verbose {
-        Detail::Verbose
-    } else {
-        Detail::Normal
-    };
-    for spec in &outputs {
-        let text = report::render(&report, spec.format, detail);
-        match &spec.path {
-            Some(path) => {
-                let plain = anstream::adapter::strip_str(&text).to_string();
-                std::fs::write(path, plain).map_err(|e| {
-                    AppError::Usage(format!("cannot write {}: {e}", path.display()))
-                })?;
-            }
-            None => out.print(&text)?,
-        }
-    }
+    outputs.write(&report, out)?;
     let passed = report.gate_passes(args.fail_on.into(), args.allow_errors);
     Ok(ExitCode::from(if passed {
         EXIT_PASSED
     } else {
         EXIT_GATE_FAILED
     }))
-}
-
-fn outputs(formats: &[OutputSpec]) -> Result<Vec<OutputSpec>, AppError> {
-    if formats.is_empty() {
-        return Ok(vec![OutputSpec {
-            format: Format::Terminal,
-            path: None,
-        }]);
-    }
-    let to_stdout = formats.iter().filter(|f| f.path.is_none()).count();
-    if to_stdout > 1 {
-        return Err(AppError::Usage(
-            "only one --format can go to standard output; give the others a file: --format json=report.json"
-                .into(),
-        ));
-    }
-    Ok(formats.to_vec())
 }
 
 pub fn seconds(value: f64, flag: &str) -> Result<Duration, AppError> {
