@@ -438,3 +438,110 @@ fn a_template_error_names_the_file_and_line() {
 
     assert!(Renderer::new(Detail::Normal, Some(&dir.path().join("missing"))).is_err());
 }
+
+// Samples ----------------------------------------------------------------------------------
+
+/// `examples/handover.md` and `examples/handover.html` are the handover of the fixture;
+/// `LAUNCHREADY_UPDATE_EXAMPLES=1 cargo test --test report_formats` rewrites them.
+#[test]
+fn the_sample_handovers_in_examples_are_up_to_date() {
+    let update = std::env::var_os("LAUNCHREADY_UPDATE_EXAMPLES").is_some();
+    for (format, path) in [
+        (Format::Markdown, "examples/handover.md"),
+        (Format::Html, "examples/handover.html"),
+    ] {
+        let text = report::render(&fixture(), format, Detail::Normal);
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        if update {
+            std::fs::write(&file, &text).expect("write the sample");
+            continue;
+        }
+        let committed = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            committed == text,
+            "{path} is not the handover of tests/fixtures/report.json: run \
+             LAUNCHREADY_UPDATE_EXAMPLES=1 cargo test --test report_formats"
+        );
+    }
+}
+
+/// The Markdown read by a GFM parser (tables, task lists, strikethrough): every table row
+/// keeps its cells, the server's text stays text (no HTML, link or image comes out of
+/// it), and the checklist has a task per finding and manual item.
+#[test]
+fn the_markdown_reads_as_intended_in_a_gfm_parser() {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+    let mut report = fixture();
+    report.findings[1].message =
+        "a|b <img src=x onerror=alert(1)> [x](javascript:y) ![i](https://t.example/p.png) ~~s~~ *e* $m$ &lt;".into();
+    report.findings[1].target = "app.acme.example|<b>".into();
+    if let Some(w) = report.findings[2].waiver.as_mut() {
+        w.reason = "no | IPv6 <yet> | `here`".into();
+    }
+    let md = report::render(&report, Format::Markdown, Detail::Normal);
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_MATH;
+    let events: Vec<Event> = Parser::new_ext(&md, options).collect();
+
+    let raw_html: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Html(h) | Event::InlineHtml(h) => Some(h.to_string()),
+            _ => None,
+        })
+        .collect();
+    // The only HTML is the template's own footer.
+    assert_eq!(raw_html, ["<sub>", "</sub>"]);
+    assert!(!events.iter().any(|e| matches!(
+        e,
+        Event::Start(Tag::Image { .. } | Tag::Strikethrough | Tag::Emphasis) | Event::InlineMath(_)
+    )));
+    let links: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Start(Tag::Link { dest_url, .. }) => Some(dest_url.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(links.iter().all(|l| l.starts_with("https://")), "{links:?}");
+    let text: String = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Text(t) => Some(t.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(text.contains(
+        "a|b <img src=x onerror=alert(1)> [x](javascript:y) ![i](https://t.example/p.png) ~~s~~ *e* $m$ &lt;"
+    ));
+
+    // Every table row has as many cells as its header.
+    let mut widths = Vec::new();
+    let mut cells = 0;
+    for e in &events {
+        match e {
+            Event::Start(Tag::TableRow | Tag::TableHead) => cells = 0,
+            Event::Start(Tag::TableCell) => cells += 1,
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => widths.push(cells),
+            Event::End(TagEnd::Table) => {
+                assert!(widths.windows(2).all(|w| w[0] == w[1]), "{widths:?}");
+                widths.clear();
+            }
+            _ => {}
+        }
+    }
+    let tasks = events
+        .iter()
+        .filter(|e| matches!(e, Event::TaskListMarker(_)))
+        .count();
+    assert_eq!(tasks, report.findings.len() + report.manual.len());
+    let ticked = events
+        .iter()
+        .filter(|e| matches!(e, Event::TaskListMarker(true)))
+        .count();
+    // Passed (8) and waived (1) are ticked.
+    assert_eq!(ticked, 9);
+}
