@@ -21,6 +21,18 @@ fn the_fixture_is_a_report_that_round_trips() {
 }
 
 #[test]
+fn the_fixture_validates_against_the_report_schema() {
+    let schema = serde_json::to_value(schemars::schema_for!(Report)).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("the report schema compiles");
+    let fixture: serde_json::Value = serde_json::from_str(FIXTURE).expect("JSON");
+    let errors: Vec<String> = validator
+        .iter_errors(&fixture)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
 fn terminal() {
     let text = report::render(&fixture(), Format::Terminal, Detail::Normal);
     insta::assert_snapshot!(anstream::adapter::strip_str(&text).to_string());
