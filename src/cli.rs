@@ -55,6 +55,8 @@ pub enum Command {
     },
     /// Print the facts the probes gather about a target, as JSON.
     Facts(FactsArgs),
+    /// Render a saved JSON report in other formats, without auditing again.
+    Render(RenderArgs),
 }
 
 /// `--fail-on`: the report's gate threshold, as a flag.
@@ -112,9 +114,13 @@ pub struct AuditArgs {
     /// A built-in profile name, or a profile file.
     #[arg(short, long, value_name = "PROFILE")]
     pub profile: Option<String>,
-    /// Output format, optionally to a file: terminal, json, json=report.json. Repeatable.
+    /// Output format, optionally to a file: terminal, json, markdown, html, sarif,
+    /// junit; e.g. --format sarif=launchready.sarif. Repeatable; one may go to stdout.
     #[arg(long = "format", value_name = "FMT[=PATH]")]
     pub formats: Vec<OutputSpec>,
+    /// A folder whose handover.html / handover.md replace the built-in templates.
+    #[arg(long, value_name = "DIR")]
+    pub template: Option<PathBuf>,
     /// Which findings fail the gate (exit 1).
     #[arg(long, value_enum, default_value_t = FailOnArg::Fail)]
     pub fail_on: FailOnArg,
@@ -153,4 +159,18 @@ pub struct FactsArgs {
     pub probe: Option<String>,
     #[command(flatten)]
     pub net: NetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// A JSON report saved by `audit --format json=FILE` (launchready.report/v1).
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Output format, optionally to a file: terminal, json, markdown, html, sarif,
+    /// junit; e.g. --format html=handover.html. Repeatable; one may go to stdout.
+    #[arg(long = "format", value_name = "FMT[=PATH]")]
+    pub formats: Vec<OutputSpec>,
+    /// A folder whose handover.html / handover.md replace the built-in templates.
+    #[arg(long, value_name = "DIR")]
+    pub template: Option<PathBuf>,
 }

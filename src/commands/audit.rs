@@ -6,14 +6,17 @@ use std::time::Duration;
 use launchready::config::LoadOptions;
 use launchready::net::dns::parse_nameserver;
 use launchready::net::session::NetSettings;
-use launchready::report::{self, Detail, Format, OutputSpec};
 use launchready::{AuditError, AuditRequest};
 
 use super::{AppError, EXIT_GATE_FAILED, EXIT_PASSED, Output};
 use crate::cli::{AuditArgs, Cli, NetArgs};
 
 pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppError> {
-    let outputs = outputs(&args.formats)?;
+    let outputs = super::output::prepare(
+        &args.formats,
+        args.template.as_deref(),
+        super::output::detail(cli),
+    )?;
     let request = AuditRequest {
         load: LoadOptions {
             config_path: args.config.clone(),
@@ -30,25 +33,7 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
     let report = super::runtime()?
         .block_on(launchready::audit(&request))
         .map_err(audit_error)?;
-    let detail = if cli.quiet {
-        Detail::Quiet
-    } else if cli.verbose {
-        Detail::Verbose
-    } else {
-        Detail::Normal
-    };
-    for spec in &outputs {
-        let text = report::render(&report, spec.format, detail);
-        match &spec.path {
-            Some(path) => {
-                let plain = anstream::adapter::strip_str(&text).to_string();
-                std::fs::write(path, plain).map_err(|e| {
-                    AppError::Usage(format!("cannot write {}: {e}", path.display()))
-                })?;
-            }
-            None => out.print(&text)?,
-        }
-    }
+    outputs.write(&report, out)?;
     let passed = report.gate_passes(args.fail_on.into(), args.allow_errors);
     Ok(ExitCode::from(if passed {
         EXIT_PASSED
@@ -62,23 +47,6 @@ pub fn audit_error(e: AuditError) -> AppError {
         AuditError::Config(errors) => AppError::Config(errors),
         other => AppError::Usage(other.to_string()),
     }
-}
-
-fn outputs(formats: &[OutputSpec]) -> Result<Vec<OutputSpec>, AppError> {
-    if formats.is_empty() {
-        return Ok(vec![OutputSpec {
-            format: Format::Terminal,
-            path: None,
-        }]);
-    }
-    let to_stdout = formats.iter().filter(|f| f.path.is_none()).count();
-    if to_stdout > 1 {
-        return Err(AppError::Usage(
-            "only one --format can go to standard output; give the others a file: --format json=report.json"
-                .into(),
-        ));
-    }
-    Ok(formats.to_vec())
 }
 
 fn seconds(value: f64, flag: &str) -> Result<Duration, AppError> {

@@ -4,6 +4,8 @@ mod audit;
 mod catalog;
 mod explain;
 mod facts;
+mod output;
+mod render;
 mod schema;
 
 use std::io::{IsTerminal, Write};
@@ -105,6 +107,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> Result<ExitCode, AppError> {
         Command::Profiles { name } => catalog::profiles(name.as_deref(), out),
         Command::Schema { which } => schema::run(*which, out),
         Command::Facts(args) => facts::run(args, out),
+        Command::Render(args) => render::run(args, cli, out),
     }
 }
 

@@ -71,6 +71,9 @@ pub struct ConfigSpans {
     pub check_params: BTreeMap<(String, String), Range<usize>>,
     pub waiver_checks: Vec<Range<usize>>,
     pub profile: Option<Range<usize>>,
+    /// Where each target is named (domains, hosts, URLs, webhook URLs, the Vercel project
+    /// as `vercel:<project>`), for reports that point at the config (SARIF).
+    pub targets: BTreeMap<String, Range<usize>>,
 }
 
 /// A domain to audit: its name, or its name with settings of its own.
@@ -295,16 +298,16 @@ pub fn decode_config_partial(file: &SourceFile) -> (Config, ConfigErrors) {
             config.spans.profile = Some(n.span.clone());
         }
         if let Some(n) = f.get("domains") {
-            config.domains = domains(&mut d, n);
+            config.domains = domains(&mut d, n, &mut config.spans.targets);
         }
         if let Some(n) = f.get("hosts") {
-            config.hosts = names(&mut d, n, "hosts");
+            config.hosts = names(&mut d, n, "hosts", &mut config.spans.targets);
         }
         if let Some(n) = f.get("urls") {
-            config.urls = urls(&mut d, n);
+            config.urls = urls(&mut d, n, &mut config.spans.targets);
         }
         if let Some(n) = f.get("webhooks") {
-            config.webhooks = webhooks(&mut d, n);
+            config.webhooks = webhooks(&mut d, n, &mut config.spans.targets);
         }
         if let Some(n) = f.get("email") {
             config.email = email(&mut d, n);
@@ -314,6 +317,14 @@ pub fn decode_config_partial(file: &SourceFile) -> (Config, ConfigErrors) {
         }
         if let Some(n) = f.get("vercel") {
             config.vercel = vercel(&mut d, n);
+            if let Some(v) = &config.vercel {
+                let span = n.span.clone();
+                config
+                    .spans
+                    .targets
+                    .entry(format!("vercel:{}", v.project))
+                    .or_insert(span);
+            }
         }
         if let Some(n) = f.get("env_files")
             && let Some(entries) = d.entries(n, "env_files")
@@ -385,11 +396,19 @@ fn mask_misplaced_secrets(file: &SourceFile) -> SourceFile {
 }
 
 /// Domain and host names: lower-cased, final dot removed, syntax checked.
-fn names(d: &mut Decoder, node: &Node, what: &str) -> Vec<String> {
+fn names(
+    d: &mut Decoder,
+    node: &Node,
+    what: &str,
+    spans: &mut BTreeMap<String, Range<usize>>,
+) -> Vec<String> {
     let mut out = Vec::new();
     for (name, span) in d.strings(node, what) {
         match crate::core::target::validate_hostname(&name) {
-            Ok(n) => out.push(n),
+            Ok(n) => {
+                spans.entry(n.clone()).or_insert(span);
+                out.push(n);
+            }
             Err(why) => d.error(
                 span,
                 format!("`{name}` in {what} is not a valid domain name: {why}"),
@@ -402,7 +421,11 @@ fn names(d: &mut Decoder, node: &Node, what: &str) -> Vec<String> {
 }
 
 /// `domains:` entries: a name, or `{name, email}`.
-fn domains(d: &mut Decoder, node: &Node) -> Vec<DomainEntry> {
+fn domains(
+    d: &mut Decoder,
+    node: &Node,
+    spans: &mut BTreeMap<String, Range<usize>>,
+) -> Vec<DomainEntry> {
     let Some(items) = d.list(node, "domains") else {
         return Vec::new();
     };
@@ -449,6 +472,7 @@ fn domains(d: &mut Decoder, node: &Node) -> Vec<DomainEntry> {
             );
             continue;
         }
+        spans.entry(name.clone()).or_insert(name_node.span.clone());
         out.push(match email_node {
             None if item.as_scalar().is_some() => DomainEntry::Name(name),
             None => DomainEntry::Detailed {
@@ -507,7 +531,7 @@ fn url_value(d: &mut Decoder, node: &Node, what: &str) -> Option<String> {
     }
 }
 
-fn urls(d: &mut Decoder, node: &Node) -> Vec<UrlEntry> {
+fn urls(d: &mut Decoder, node: &Node, spans: &mut BTreeMap<String, Range<usize>>) -> Vec<UrlEntry> {
     let Some(items) = d.list(node, "urls") else {
         return Vec::new();
     };
@@ -515,6 +539,7 @@ fn urls(d: &mut Decoder, node: &Node) -> Vec<UrlEntry> {
     for item in items {
         if item.as_scalar().is_some() {
             if let Some(url) = url_value(d, item, "each entry of urls") {
+                spans.entry(url.clone()).or_insert(item.span.clone());
                 out.push(UrlEntry::Plain(url));
             }
             continue;
@@ -550,6 +575,7 @@ fn urls(d: &mut Decoder, node: &Node) -> Vec<UrlEntry> {
             }
         }
         if let Some(url) = url {
+            spans.entry(url.clone()).or_insert(url_node.span.clone());
             out.push(UrlEntry::Detailed { url, expect });
         }
     }
@@ -579,7 +605,11 @@ fn env_name(d: &mut Decoder, node: &Node, what: &str) -> Option<String> {
     Some(s)
 }
 
-fn webhooks(d: &mut Decoder, node: &Node) -> Vec<Webhook> {
+fn webhooks(
+    d: &mut Decoder,
+    node: &Node,
+    spans: &mut BTreeMap<String, Range<usize>>,
+) -> Vec<Webhook> {
     let Some(items) = d.list(node, "webhooks") else {
         return Vec::new();
     };
@@ -616,6 +646,9 @@ fn webhooks(d: &mut Decoder, node: &Node) -> Vec<Webhook> {
             .and_then(|n| d.bool(n, "send_signed"))
             .unwrap_or(false);
         if let (Some(url), Some(provider)) = (url, provider) {
+            if let Some(n) = f.get("url") {
+                spans.entry(url.clone()).or_insert(n.span.clone());
+            }
             out.push(Webhook {
                 url,
                 provider,

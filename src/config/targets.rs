@@ -69,9 +69,26 @@ pub fn expand(config: &Config) -> Vec<Target> {
     targets
 }
 
+/// The 1-based line of the config file that names `target`: its own entry, or for a
+/// `www.` host added by a domain, the domain's. None for targets from the command line.
+pub fn config_line(config: &Config, target: &Target) -> Option<u32> {
+    let file = config.spans.file.as_ref()?;
+    let span = config.spans.targets.get(&target.name).or_else(|| {
+        let apex = target.name.strip_prefix("www.")?;
+        config
+            .domains
+            .iter()
+            .any(|d| d.name() == apex)
+            .then(|| config.spans.targets.get(apex))
+            .flatten()
+    })?;
+    u32::try_from(file.line_col(span.start).0).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::target::TargetKind;
 
     #[test]
     fn a_domain_expands_to_apex_and_www_hosts() {
@@ -95,5 +112,26 @@ mod tests {
                 "host:app.acme.test"
             ]
         );
+    }
+
+    #[test]
+    fn config_lines_point_at_the_entry_that_names_a_target() {
+        let text = "project: Acme\ndomains:\n  - acme.test\nhosts: [app.acme.test]\nurls:\n  - url: https://acme.test/cb\n    expect: [200]\nwebhooks:\n  - url: https://acme.test/hook\nvercel:\n  project: acme\n  token_env: VERCEL_TOKEN\n";
+        let (mut config, errors) = crate::config::project::decode_config_partial(
+            &crate::config::diagnostic::SourceFile::new("launchready.yaml", text),
+        );
+        assert!(errors.problems.is_empty(), "{errors:?}");
+        config
+            .domains
+            .push(crate::config::project::DomainEntry::Name("cli.test".into()));
+        let line = |kind, name: &str| config_line(&config, &Target::new(kind, name));
+        assert_eq!(line(TargetKind::Domain, "acme.test"), Some(3));
+        assert_eq!(line(TargetKind::Host, "www.acme.test"), Some(3));
+        assert_eq!(line(TargetKind::Host, "app.acme.test"), Some(4));
+        assert_eq!(line(TargetKind::Url, "https://acme.test/cb"), Some(6));
+        assert_eq!(line(TargetKind::Webhook, "https://acme.test/hook"), Some(9));
+        assert_eq!(line(TargetKind::Vercel, "vercel:acme"), Some(11));
+        assert_eq!(line(TargetKind::Domain, "cli.test"), None);
+        assert_eq!(line(TargetKind::Host, "www.cli.test"), None);
     }
 }

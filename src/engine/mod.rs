@@ -15,11 +15,13 @@ use time::OffsetDateTime;
 use crate::checks::judge::judge;
 use crate::checks::selected::SelectedCheck;
 use crate::config::plan::AuditPlan;
+use crate::config::targets::config_line;
 use crate::core::target::{Target, TargetKind};
 use crate::net::session::Session;
 use crate::probes::{self, Cause, ProbeContext, ProbeError};
 use crate::report::model::{
-    CheckInfo, Finding, ManualEntry, NotChecked, Report, SCHEMA, Stats, Status, Summary, Tool,
+    CheckInfo, Finding, ManualEntry, NotChecked, Report, SCHEMA, Stats, Status, Summary,
+    TargetInfo, Tool,
 };
 pub use plan::{ProbeKey, ProbePlan, plan};
 pub use waivers::apply_waivers;
@@ -93,6 +95,16 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
             http_requests: count(ctx.net.http.requests_sent()),
             http_connections: count(ctx.net.http.connections_opened()),
         },
+        config_file: audit.config.spans.file.as_ref().map(|f| f.name.clone()),
+        targets: plan
+            .targets
+            .iter()
+            .map(|t| TargetInfo {
+                name: t.name.clone(),
+                kind: t.kind,
+                config_line: config_line(&audit.config, t),
+            })
+            .collect(),
     }
 }
 

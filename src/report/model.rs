@@ -37,6 +37,26 @@ pub struct Report {
     /// What the audit did: probes run, DNS queries and HTTP requests sent.
     #[serde(default)]
     pub stats: Stats,
+    /// The config file the audit read, as it was named (relative to where the audit
+    /// ran, unless given as an absolute path); absent when there was none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<String>,
+    /// Every target audited, with the line of the config file that names it (SARIF
+    /// points its results there).
+    #[serde(default)]
+    pub targets: Vec<TargetInfo>,
+}
+
+/// One audited target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetInfo {
+    /// As findings name it: the bare host or domain, the URL, or `vercel:<project>`.
+    pub name: String,
+    pub kind: TargetKind,
+    /// The 1-based line of `config_file` that names it (for a `www.` host, its domain's
+    /// line); absent for targets given on the command line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_line: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the real-server test world needs (nginx, openssl),
-# only when they are missing. Needs root (or sudo) and apt-get. Idempotent.
+# Installs the Debian packages the tests need, only when they are missing: nginx and
+# openssl for the real-server test world, headless Chromium and poppler-utils
+# (pdftotext) for the test that prints the HTML handover to PDF. Needs root (or sudo)
+# and apt-get. Idempotent.
 set -euo pipefail
 
 missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-    echo "install-deps: nginx and openssl already installed"
+    echo "install-deps: nginx, openssl, chromium and poppler-utils already installed"
     exit 0
 fi
 
@@ -41,4 +45,4 @@ fi
 
 # The Debian package starts a system nginx on port 80 when a service manager is present;
 # our tests run their own instances, so a system one is not needed (left as is if running).
-echo "install-deps: done ($(nginx -v 2>&1 || /usr/sbin/nginx -v 2>&1))"
+echo "install-deps: done ($(nginx -v 2>&1 || /usr/sbin/nginx -v 2>&1); $(chromium --version 2>/dev/null))"
