@@ -4,6 +4,13 @@
 //! on loopback, plus what that audit did (probes run, DNS queries sent); then the same
 //! with every check of the default profile against in-process HTTP/HTTPS servers.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 

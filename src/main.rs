@@ -24,7 +24,11 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no message".to_string());
-        eprintln!("{}", crash_message(&location, &payload));
+        // The binary's edge: the one place outside `commands` that writes to stderr.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("{}\n", crash_message(&location, &payload)).as_bytes(),
+        );
     }));
     guarded(run).unwrap_or(ExitCode::from(EXIT_INTERNAL))
 }

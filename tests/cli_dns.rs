@@ -1,5 +1,12 @@
 //! The audit end to end through the built binary, against zones served on loopback.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod support;
 
 use std::time::Duration;

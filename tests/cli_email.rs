@@ -2,6 +2,13 @@
 //! in-process authoritative DNS server, and the JSON report is read back by check id,
 //! target and subject.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod support;
 
 use std::time::Duration;

@@ -2,6 +2,13 @@
 //! loopback ports reached with `--connect-to`, names served by the test DNS server, the
 //! test root given with `--ca-file`. No socket leaves 127.0.0.1.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod support;
 
 use std::time::{Duration, Instant};

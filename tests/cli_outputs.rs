@@ -1,6 +1,13 @@
 //! Output formats through the binary: `audit --format KIND=PATH` for every format,
 //! outputs checked before the audit starts, `render` of a saved report, `--template`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod support;
 
 use std::path::Path;

@@ -3,6 +3,13 @@
 //! servers on ephemeral loopback ports (`--connect-to HOST:443:127.0.0.1:PORT`), and the
 //! test root is trusted through `--ca-file`. Nothing leaves loopback.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod support;
 
 use std::net::SocketAddr;

@@ -2,6 +2,13 @@
 //! `tests/world/nginx.sh` on loopback): a server that still accepts TLS 1.0/1.1 and one
 //! with an RSA-1024 certificate. Fails, rather than skips, when nginx is missing.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod support;
 
 use serde_json::Value;

@@ -1,6 +1,13 @@
 //! Configuration, profile and check-spec errors: every problem of a file is collected, each
 //! with file, line, column, the snippet and a help line. Snapshots of the rendered text.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use launchready::config::diagnostic::{ConfigErrors, SourceFile, render};
 use launchready::config::project::decode_config_partial;
 use launchready::config::selection::{Filters, select};

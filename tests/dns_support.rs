@@ -14,6 +14,14 @@
 //! | no answer at all              | `NetError::Timeout` (seen after about 2x `opts.timeout` with attempts = 1)          |
 //!
 //! `is_no_records_found()` is true for both NXDOMAIN and NODATA: test `is_nx_domain()` first.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod support;
 
 use std::net::{SocketAddr, TcpStream, UdpSocket};

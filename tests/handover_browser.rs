@@ -5,6 +5,13 @@
 //! from the page. A page that does load things is printed too, to prove the net log
 //! catches them.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

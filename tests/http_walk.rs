@@ -1,6 +1,13 @@
 //! The hop walker through the library API, against loopback servers: port-specific
 //! `--connect-to` overrides, memoised walks, and how failures are classified.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod support;
 
 use std::sync::Arc;

@@ -10,6 +10,13 @@
 //!   engine or report);
 //! - `checks` never imports probes or net (checks read facts as data).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use std::path::{Path, PathBuf};
 
 /// A part, the parts it may import (`None`: any but those forbidden), and the forbidden.

@@ -3,6 +3,13 @@
 //! RSA-1024 certificate. Needs nginx and openssl: `tests/world/install-deps.sh` installs them
 //! (CI runs it). This test fails, rather than skips, when nginx is missing.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod support;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -1,6 +1,13 @@
 //! `net::legacy::probe_version` against in-process servers on loopback: a real rustls server
 //! (which cannot speak TLS 1.0/1.1) and scripted TCP servers that answer fixed bytes.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

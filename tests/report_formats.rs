@@ -1,6 +1,13 @@
 //! Every output format of one fixed report (`tests/fixtures/report.json`): snapshots, so
 //! that a change to what a renderer writes is seen and reviewed.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use launchready::report::model::Report;
 use launchready::report::{self, Detail, Format};
 

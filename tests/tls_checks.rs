@@ -2,6 +2,13 @@
 //! edges of each condition (lifetimes, key sizes, params, missing optional facts) without
 //! any network.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use launchready::checks::judge::judge;
 use launchready::checks::selected::SelectedCheck;
 use launchready::config::catalog::Catalog;

@@ -1,6 +1,13 @@
 //! TLS handshake recorder against in-process rustls servers on 127.0.0.1, with rcgen
 //! certificates (ECDSA P-256: ring cannot make RSA keys). Nothing leaves loopback.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod support;
 
 use std::future::Future;
