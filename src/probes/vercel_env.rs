@@ -109,6 +109,8 @@ pub struct KeyFacts {
     pub secret_in: Vec<String>,
     pub plain_secret_in: Vec<String>,
     pub unreadable_in: Vec<String>,
+    /// The shapes of its secret-shaped values in words, each once.
+    pub secret_labels: Vec<String>,
     /// Production's value against the other places' values: the same, different, or
     /// not comparable (one of them is not readable, such as `sensitive`). Empty when
     /// production has no value.
@@ -360,6 +362,7 @@ fn build(
                 secret_in: Vec::new(),
                 plain_secret_in: Vec::new(),
                 unreadable_in: Vec::new(),
+                secret_labels: Vec::new(),
                 same_as_production: Vec::new(),
                 differs_from_production: Vec::new(),
                 not_comparable_with_production: Vec::new(),
@@ -447,6 +450,9 @@ fn derive(k: &mut KeyFacts) {
     for v in &all {
         if v.secret {
             secret_in.push(place(v));
+            if !k.secret_labels.contains(&v.label) {
+                k.secret_labels.push(v.label.clone());
+            }
             if v.kind == "plain" {
                 plain_secret_in.push(place(v));
             }
