@@ -2,7 +2,8 @@
 //! `cargo bench --bench cli` prints the median (and min/max) of N runs of:
 //! `launchready checks`, and an audit of one domain served by an in-process DNS server
 //! on loopback, plus what that audit did (probes run, DNS queries sent); then the same
-//! with every check of the default profile against in-process HTTP/HTTPS servers.
+//! with every check of the default profile against in-process HTTP/HTTPS servers; then
+//! an env audit against the in-process fake Vercel API, with its API request count.
 
 #![allow(
     clippy::unwrap_used,
@@ -97,6 +98,38 @@ fn main() {
     );
 
     full_profile(bin);
+    env_audit(bin);
+}
+
+/// An env audit (`env.*`) of a project served by the in-process fake Vercel API: one
+/// whose list is decrypted (9 records), one whose encrypted values are each fetched.
+fn env_audit(bin: &str) {
+    let api = support::vercel::FakeVercel::start();
+    for (project, records) in [("clean", 9), ("faulty", 8)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("launchready.yaml"),
+            format!(
+                "vercel:\n  project: {project}\n  api_url: {}\n  required: [DATABASE_URL]\n",
+                api.api_url()
+            ),
+        )
+        .expect("config");
+        let before = api.requests(project);
+        time_runs(&format!("launchready audit (env.*, {project})"), || {
+            let mut c = Command::new(bin);
+            c.current_dir(dir.path())
+                .args(["audit", "--format", "json", "--resolver", "127.0.0.1:9"])
+                .env_clear()
+                .env("VERCEL_TOKEN", support::vercel::TOKEN)
+                .env("NO_COLOR", "1");
+            c
+        });
+        println!(
+            "env audit of `{project}` ({records} variable records): {} API requests per audit",
+            (api.requests(project) - before) / RUNS
+        );
+    }
 }
 
 /// A correctly configured domain served on loopback: http → https, www → apex, HSTS and

@@ -102,7 +102,7 @@ fn a_url_that_is_also_a_webhook_is_two_targets_and_the_report_describes_its_chec
     assert!(!resolves.description.is_empty() && !resolves.remediation.is_empty());
     // The JSON keeps the plain strings of v1.
     let json = serde_json::to_value(&report).expect("serialises");
-    assert_eq!(json["checks"][0]["severity"].as_str().is_some(), true);
+    assert!(json["checks"][0]["severity"].as_str().is_some());
     assert_eq!(json["findings"][0]["area"], "dns");
 }
 

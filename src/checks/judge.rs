@@ -108,6 +108,21 @@ pub fn judge(
 
 fn verdict(check: &SelectedCheck, mut f: Finding, scope: &Scope) -> Finding {
     let spec = &check.spec;
+    if let Some(skip) = &spec.skip {
+        match skip.evaluate_bool(scope) {
+            Ok(false) => {}
+            Ok(true) => {
+                f.status = Status::Skip;
+                f.message = match spec.messages.get("skip").map(|t| t.render(scope)) {
+                    Some(Ok(m)) => m,
+                    Some(Err(e)) => return error_finding(f, Cause::CheckError, e.to_string()),
+                    None => format!("Not judged: `{}` is true", skip.source),
+                };
+                return f;
+            }
+            Err(e) => return error_finding(f, Cause::CheckError, e.to_string()),
+        }
+    }
     if let Some(error) = &spec.error {
         match error.evaluate(scope) {
             Ok(cel::Value::Null) | Ok(cel::Value::Bool(false)) => {}
@@ -266,6 +281,29 @@ remediation: r
         let findings = judge(&c, &host("a.test"), Ok(&f), &Value::Null);
         assert_eq!(findings[0].status, Status::Skip);
         assert_eq!(findings[0].message, "a.test has no chains");
+    }
+
+    #[test]
+    fn a_skip_expression_skips_one_item_with_its_message() {
+        let c = check(
+            &CHAINS
+                .replace(
+                    "error: item.error",
+                    "skip: item.start.startsWith('http:')\nerror: item.error",
+                )
+                .replace(
+                    "skip: \"{{ target }} has no chains\"",
+                    "skip: \"{{ item.start }} not judged\"",
+                ),
+        );
+        let f = facts(json!({
+            "http": {"start": "http://a.test", "loop": true, "error": null},
+            "https": {"start": "https://a.test", "loop": true, "error": null},
+        }));
+        let findings = judge(&c, &host("a.test"), Ok(&f), &Value::Null);
+        assert_eq!(findings[0].status, Status::Skip);
+        assert_eq!(findings[0].message, "http://a.test not judged");
+        assert_eq!(findings[1].status, Status::Fail);
     }
 
     #[test]

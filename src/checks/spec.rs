@@ -25,6 +25,10 @@ pub struct CheckSpec {
     pub when: Option<Expr>,
     pub each: Option<Expr>,
     pub subject: Option<Template>,
+    /// Per finding (per item with `each`): true when this one cannot be judged and is
+    /// not a failure to gather either (a value that cannot be compared): status `skip`,
+    /// with `messages.skip`.
+    pub skip: Option<Expr>,
     /// Partial facts: a CEL expression giving null when the facts can be judged, or
     /// `{cause, message}` (a probe's error, such as a chain's `error`) when this part
     /// could not be gathered; the finding is then `error`, never pass or fail.

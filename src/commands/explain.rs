@@ -68,6 +68,9 @@ pub fn explain_check(c: &CheckSpec) -> String {
     if let Some(e) = &c.each {
         let _ = writeln!(out, "  for each   {}", e.source.trim());
     }
+    if let Some(s) = &c.skip {
+        let _ = writeln!(out, "  skips if   {}", s.source.trim());
+    }
     if let Some(e) = &c.error {
         let _ = writeln!(out, "  error from {}", e.source.trim());
     }

@@ -4,15 +4,22 @@
 use std::process::ExitCode;
 
 use launchready::core::probe::{PROBE_NAMES, ProbeId};
-use launchready::core::target::validate_hostname;
+use launchready::core::target::{TargetKind, validate_hostname};
 
 use super::audit::{audit_error, net_settings};
 use super::{AppError, Output};
 use crate::cli::FactsArgs;
 
 pub fn run(args: &FactsArgs, out: &Output) -> Result<ExitCode, AppError> {
-    let name = validate_hostname(&args.target)
-        .map_err(|why| AppError::Usage(format!("`{}` is not a name: {why}", args.target)))?;
+    // `vercel:<project>` names a Vercel target (from the config's `vercel:` block, or
+    // `vercel:local` for env_files alone); anything else is a domain or host name.
+    let vercel = args.target.starts_with("vercel:");
+    let name = if vercel {
+        args.target.clone()
+    } else {
+        validate_hostname(&args.target)
+            .map_err(|why| AppError::Usage(format!("`{}` is not a name: {why}", args.target)))?
+    };
     let probes = match &args.probe {
         Some(p) => vec![ProbeId::parse(p).ok_or_else(|| {
             AppError::Usage(format!(
@@ -22,6 +29,17 @@ pub fn run(args: &FactsArgs, out: &Output) -> Result<ExitCode, AppError> {
         })?],
         None => launchready::all_probes(),
     };
+    // A probe looks at a Vercel target only if it looks at Vercel targets at all.
+    let probes: Vec<ProbeId> = probes
+        .into_iter()
+        .filter(|p| p.targets().contains(&TargetKind::Vercel) == vercel)
+        .collect();
+    if probes.is_empty() {
+        return Err(AppError::Usage(format!(
+            "no probe of those looks at `{}`",
+            args.target
+        )));
+    }
     let net = net_settings(&args.net, 120.0)?;
     let facts = super::runtime()?
         .block_on(launchready::facts(

@@ -26,6 +26,7 @@ const SPEC_KEYS: &[&str] = &[
     "when",
     "each",
     "subject",
+    "skip",
     "error",
     "fail",
     "warn",
@@ -121,6 +122,7 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str) -> Option<CheckSpec> {
     let when = f.get("when").and_then(|n| expr(d, n, "when"));
     let each = f.get("each").and_then(|n| expr(d, n, "each"));
     let subject = f.get("subject").and_then(|n| template(d, n, "subject"));
+    let skip = f.get("skip").and_then(|n| expr(d, n, "skip"));
     let error = f.get("error").and_then(|n| expr(d, n, "error"));
     let fail = f.get("fail").and_then(|n| expr(d, n, "fail"));
     let warn = f.get("warn").and_then(|n| expr(d, n, "warn"));
@@ -200,6 +202,7 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str) -> Option<CheckSpec> {
         when,
         each,
         subject,
+        skip,
         error,
         fail,
         warn,

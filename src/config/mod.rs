@@ -57,10 +57,10 @@ fn read_config(path: Option<&Path>) -> Result<(Config, ConfigErrors), ConfigErro
             Some("-c takes the path of a launchready.yaml".into()),
         )],
     })?;
-    Ok(decode_config_partial(&SourceFile::new(
-        path.display().to_string(),
-        text,
-    )))
+    let (mut config, errors) =
+        decode_config_partial(&SourceFile::new(path.display().to_string(), text));
+    config.spans.base_dir = path.parent().map(Path::to_path_buf);
+    Ok((config, errors))
 }
 
 /// Everything needed to run an audit, or every problem found on the way.
@@ -124,7 +124,8 @@ pub fn load_plan(opts: &LoadOptions) -> Result<AuditPlan, ConfigErrors> {
         && config.hosts.is_empty()
         && config.urls.is_empty()
         && config.webhooks.is_empty()
-        && config.vercel.is_none();
+        && config.vercel.is_none()
+        && config.env_files.is_empty();
     if nothing_to_audit {
         return Err(ConfigErrors {
             problems: vec![ConfigProblem::plain(

@@ -67,6 +67,9 @@ pub struct Config {
 #[derive(Debug, Clone, Default)]
 pub struct ConfigSpans {
     pub file: Option<SourceFile>,
+    /// The folder of the config file: relative paths in it (`env_files:`,
+    /// `vercel.required`) start there.
+    pub base_dir: Option<std::path::PathBuf>,
     pub checks: BTreeMap<String, Range<usize>>,
     pub check_params: BTreeMap<(String, String), Range<usize>>,
     pub waiver_checks: Vec<Range<usize>>,

@@ -6,10 +6,24 @@ use crate::core::target::{
     EmailInputs, RequiredKeys as TargetRequired, Target, VercelInputs, WebhookInputs,
 };
 
+/// The project name of the target made for `env_files:` without a `vercel:` block.
+pub const LOCAL_PROJECT: &str = "local";
+
+/// A path from the config, relative to the config file's folder unless absolute.
+fn resolve(base: &std::path::Path, path: &str) -> String {
+    let p = std::path::Path::new(path);
+    if p.is_absolute() || base.as_os_str().is_empty() {
+        path.to_string()
+    } else {
+        base.join(p).display().to_string()
+    }
+}
+
 /// Every target of an audit, each once, in a stable order: domains and hosts from the
 /// config and the command line (a domain adds its apex and `www.` hosts), then URLs,
 /// webhooks and the Vercel project.
 pub fn expand(config: &Config) -> Vec<Target> {
+    let base = config.spans.base_dir.clone().unwrap_or_default();
     let mut targets = Vec::new();
     for entry in &config.domains {
         let domain = entry.name();
@@ -44,22 +58,37 @@ pub fn expand(config: &Config) -> Vec<Target> {
             },
         ));
     }
+    let env_files: Vec<(String, String)> = config
+        .env_files
+        .iter()
+        .map(|(env, path)| (env.clone(), resolve(&base, path)))
+        .collect();
     if let Some(v) = &config.vercel {
         targets.push(Target::vercel(VercelInputs {
             project: v.project.clone(),
+            api: true,
             team: v.team.clone(),
             token_env: v.token_env.clone(),
             api_url: v.api_url.clone(),
             required: v.required.as_ref().map(|r| match r {
-                RequiredKeys::File(f) => TargetRequired::File(f.clone()),
+                RequiredKeys::File(f) => TargetRequired::File(resolve(&base, f)),
                 RequiredKeys::Keys(k) => TargetRequired::Keys(k.clone()),
             }),
             environments: v.environments.clone(),
-            env_files: config
-                .env_files
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            env_files,
+        }));
+    } else if !env_files.is_empty() {
+        // An offline audit of env files alone: one target, `vercel:local`, whose
+        // environments are the files'.
+        targets.push(Target::vercel(VercelInputs {
+            project: LOCAL_PROJECT.into(),
+            api: false,
+            team: None,
+            token_env: String::new(),
+            api_url: String::new(),
+            required: None,
+            environments: env_files.iter().map(|(env, _)| env.clone()).collect(),
+            env_files,
         }));
     }
     // Each (kind, name) once: the first occurrence wins (a domain's hosts come before

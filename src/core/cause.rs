@@ -54,6 +54,26 @@ pub enum Cause {
     /// A bot-protection page (a Cloudflare challenge, Vercel deployment protection)
     /// answered instead of the site.
     BotProtection,
+    /// No credentials to ask an API with (the token's environment variable is unset).
+    MissingCredentials,
+    /// An API refused the credentials (401) or their access to the resource (403).
+    AuthRejected,
+    /// An API says the resource (a project, a team) does not exist (404).
+    NotFound,
+    /// An API kept answering 429 Too Many Requests, or asked to wait past the deadline.
+    RateLimited,
+    /// An API answered 5xx, again after a retry.
+    ServerError,
+    /// An API answered something that is not the JSON it documents.
+    MalformedResponse,
+    /// A response body was larger than the cap.
+    TooLarge,
+    /// An API's pagination did not end within the page cap.
+    EndlessPagination,
+    /// A file named in the config could not be read.
+    FileUnreadable,
+    /// A file named in the config has syntax errors.
+    FileSyntax,
 }
 
 /// Every cause, in declaration order.
@@ -75,6 +95,16 @@ const ALL: &[Cause] = &[
     Cause::MalformedAnswer,
     Cause::LocalResource,
     Cause::BotProtection,
+    Cause::MissingCredentials,
+    Cause::AuthRejected,
+    Cause::NotFound,
+    Cause::RateLimited,
+    Cause::ServerError,
+    Cause::MalformedResponse,
+    Cause::TooLarge,
+    Cause::EndlessPagination,
+    Cause::FileUnreadable,
+    Cause::FileSyntax,
 ];
 
 /// Whether an I/O error means this machine ran out of something (too many open files,
@@ -114,6 +144,16 @@ impl Cause {
             Cause::MalformedAnswer => "malformed_answer",
             Cause::LocalResource => "local_resource",
             Cause::BotProtection => "bot_protection",
+            Cause::MissingCredentials => "missing_credentials",
+            Cause::AuthRejected => "auth_rejected",
+            Cause::NotFound => "not_found",
+            Cause::RateLimited => "rate_limited",
+            Cause::ServerError => "server_error",
+            Cause::MalformedResponse => "malformed_response",
+            Cause::TooLarge => "too_large",
+            Cause::EndlessPagination => "endless_pagination",
+            Cause::FileUnreadable => "file_unreadable",
+            Cause::FileSyntax => "file_syntax",
         }
     }
 
@@ -161,6 +201,36 @@ impl Cause {
             }
             Cause::BotProtection => {
                 "a bot-protection page answered instead of the site, so it could not be tested: allow-list the auditor's address or user agent (launchready/…) in the WAF or deployment protection, or audit a path the protection does not cover"
+            }
+            Cause::MissingCredentials => {
+                "set the environment variable named by vercel.token_env (a Vercel access token with read access to the project), or give env_files: for an offline audit"
+            }
+            Cause::AuthRejected => {
+                "the token was refused or cannot see this team: create a token in Vercel (Account Settings > Tokens) scoped to the team, and check vercel.team"
+            }
+            Cause::NotFound => {
+                "check vercel.project (the project's name or id) and vercel.team (a team id `team_…` or the team's slug)"
+            }
+            Cause::RateLimited => {
+                "the API is rate-limiting this token: run the audit again later, or raise --deadline"
+            }
+            Cause::ServerError => {
+                "the API failed on its side: check its status page and run the audit again"
+            }
+            Cause::MalformedResponse => {
+                "the API answered something unexpected: check vercel.api_url (a proxy in between?)"
+            }
+            Cause::TooLarge => {
+                "the response was larger than launchready reads: check vercel.api_url"
+            }
+            Cause::EndlessPagination => {
+                "the API kept giving more pages: check vercel.api_url, or report it if it is the real API"
+            }
+            Cause::FileUnreadable => {
+                "check the path in the config (relative paths start at the config file's folder) and its permissions"
+            }
+            Cause::FileSyntax => {
+                "fix the lines named (file:line:column), or pull the file again with `vercel env pull`"
             }
         }
     }

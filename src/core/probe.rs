@@ -63,6 +63,8 @@ registry! {
         "MX records, null MX (RFC 7505), and whether each exchange resolves, is a CNAME or an IP address";
     MtaSts "mta_sts" [Domain]
         "the MTA-STS record (RFC 8461), the TLS-RPT record (RFC 8460) and the MX hosts a policy must cover";
+    VercelEnv "vercel_env" [Vercel]
+        "env vars per environment from the Vercel API (or env_files offline): type, targets, branch, value shape class and a keyed fingerprint; never a value";
 }
 
 impl ProbeId {

@@ -145,6 +145,9 @@ pub struct WebhookInputs {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct VercelInputs {
     pub project: String,
+    /// Whether a `vercel:` block names the project, so the API can be asked; false for
+    /// an offline audit of `env_files:` alone (target `vercel:local`).
+    pub api: bool,
     pub team: Option<String>,
     /// The environment variable that holds the API token (never the token).
     pub token_env: String,
@@ -181,6 +184,7 @@ impl Target {
             }),
             TargetKind::Vercel => Inputs::Vercel(VercelInputs {
                 project: name.trim_start_matches("vercel:").to_string(),
+                api: true,
                 team: None,
                 token_env: "VERCEL_TOKEN".into(),
                 api_url: "https://api.vercel.com".into(),

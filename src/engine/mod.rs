@@ -185,13 +185,14 @@ pub async fn run_probes(
             let started = Instant::now();
             tracing::debug!(probe = probe.name(), target = %target.name, kind = %target.kind, "probe started");
             let work = async {
-                match tokio::time::timeout(budgets.probe, probes::run(probe, &target, &ctx)).await {
+                let limit = probes::budget(probe, &budgets);
+                match tokio::time::timeout(limit, probes::run(probe, &target, &ctx)).await {
                     Ok(result) => result,
                     Err(_) => Err(ProbeError::new(
                         Cause::Timeout,
                         format!(
                             "the {probe} probe got no complete answer within {} s",
-                            budgets.probe.as_secs_f32()
+                            limit.as_secs_f32()
                         ),
                     )),
                 }

@@ -17,6 +17,7 @@ pub mod redirects;
 pub mod spf;
 pub mod tls;
 pub mod tls_legacy;
+pub mod vercel_env;
 
 use std::sync::Arc;
 
@@ -50,6 +51,17 @@ pub async fn run(
         ProbeId::Dmarc => to_json(dmarc::probe(&target.name, ctx).await?),
         ProbeId::Mx => to_json(mx::probe(&target.name, ctx).await?),
         ProbeId::MtaSts => to_json(mta_sts::probe(&target.name, ctx).await?),
+        ProbeId::VercelEnv => to_json(vercel_env::probe(target, ctx).await?),
+    }
+}
+
+/// How long one run of `probe` may take: the probe budget (3 timeouts), except for
+/// probes that must be able to wait for an API's `Retry-After`, which get at least
+/// [`vercel_env::BUDGET`] (never more than the audit's deadline).
+pub fn budget(probe: ProbeId, budgets: &crate::net::budgets::Budgets) -> std::time::Duration {
+    match probe {
+        ProbeId::VercelEnv => budgets.probe_at_least(vercel_env::BUDGET),
+        _ => budgets.probe,
     }
 }
 

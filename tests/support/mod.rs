@@ -6,4 +6,5 @@ pub mod dns;
 pub mod nginx;
 pub mod pki;
 pub mod tls;
+pub mod vercel;
 pub mod web;
