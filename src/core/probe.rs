@@ -63,6 +63,8 @@ registry! {
         "MX records, null MX (RFC 7505), and whether each exchange resolves, is a CNAME or an IP address";
     MtaSts "mta_sts" [Domain]
         "the MTA-STS record (RFC 8461), the TLS-RPT record (RFC 8460) and the MX hosts a policy must cover";
+    Webhook "webhook" [Webhook]
+        "what a webhook endpoint answers to at most four test POSTs: unsigned, wrongly signed, signed an hour ago, and (opt-in) correctly signed";
 }
 
 impl ProbeId {

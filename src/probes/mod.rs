@@ -17,12 +17,15 @@ pub mod redirects;
 pub mod spf;
 pub mod tls;
 pub mod tls_legacy;
+pub mod webhook;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use crate::core::cause::{Cause, ProbeError};
 use crate::core::probe::ProbeId;
 use crate::core::target::Target;
+use crate::net::budgets::Budgets;
 use crate::net::session::Session;
 
 /// What every probe may use: the audit's network session (resolver, router, HTTP, trust,
@@ -50,6 +53,17 @@ pub async fn run(
         ProbeId::Dmarc => to_json(dmarc::probe(&target.name, ctx).await?),
         ProbeId::Mx => to_json(mx::probe(&target.name, ctx).await?),
         ProbeId::MtaSts => to_json(mta_sts::probe(&target.name, ctx).await?),
+        ProbeId::Webhook => to_json(webhook::probe(target, ctx).await?),
+    }
+}
+
+/// How long the engine lets one run of `probe` take: the session's probe budget, except
+/// for the webhook probe, which must be able to see a 10 s answer (GitHub's limit) and
+/// gets [`webhook::budget`].
+pub fn budget(probe: ProbeId, budgets: &Budgets) -> Duration {
+    match probe {
+        ProbeId::Webhook => webhook::budget(budgets),
+        _ => budgets.probe,
     }
 }
 
