@@ -154,7 +154,7 @@ impl UrlEntry {
 #[serde(deny_unknown_fields)]
 pub struct Webhook {
     pub url: String,
-    /// stripe | github | standard-webhooks | generic
+    /// stripe | github | standard-webhooks | svix | generic
     pub provider: String,
     /// Name of the environment variable holding the signing secret (never the secret).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,7 +164,9 @@ pub struct Webhook {
     pub send_signed: bool,
 }
 
-pub const WEBHOOK_PROVIDERS: &[&str] = &["stripe", "github", "standard-webhooks", "generic"];
+/// The provider names `webhooks:` accepts: the signature schemes of
+/// `parse::webhook_signature`.
+pub const WEBHOOK_PROVIDERS: &[&str] = &crate::parse::webhook_signature::Scheme::NAMES;
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -588,7 +590,7 @@ fn webhooks(d: &mut Decoder, node: &Node) -> Vec<Webhook> {
             }
         };
         let provider = match f.get("provider") {
-            Some(n) => d.choice(n, "webhook provider", WEBHOOK_PROVIDERS),
+            Some(n) => provider(d, n),
             None => Some("generic".to_string()),
         };
         let secret_env = f
@@ -608,6 +610,28 @@ fn webhooks(d: &mut Decoder, node: &Node) -> Vec<Webhook> {
         }
     }
     out
+}
+
+/// A webhook provider: one of the signature schemes, or an error with the closest name.
+fn provider(d: &mut Decoder, node: &Node) -> Option<String> {
+    use crate::parse::webhook_signature::Scheme;
+    let s = d.string(node, "webhook provider")?;
+    match Scheme::parse(&s) {
+        Ok(scheme) => Some(scheme.as_str().to_string()),
+        Err(e) => {
+            let help = match e.suggestion {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("one of: {}", WEBHOOK_PROVIDERS.join(", ")),
+            };
+            d.error(
+                node.span.clone(),
+                format!("`{}` is not a valid webhook provider", e.name),
+                "not allowed here",
+                Some(help),
+            );
+            None
+        }
+    }
 }
 
 fn email(d: &mut Decoder, node: &Node) -> Email {
