@@ -11,8 +11,23 @@ use super::{AppError, Output};
 use crate::cli::FactsArgs;
 
 pub fn run(args: &FactsArgs, out: &Output) -> Result<ExitCode, AppError> {
-    let name = validate_hostname(&args.target)
-        .map_err(|why| AppError::Usage(format!("`{}` is not a name: {why}", args.target)))?;
+    // A host or domain name, or a URL (a webhook or URL of the config).
+    let name = if args.target.contains("://") {
+        match url::Url::parse(&args.target) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                args.target.clone()
+            }
+            _ => {
+                return Err(AppError::Usage(format!(
+                    "`{}` is not an http(s) URL",
+                    args.target
+                )));
+            }
+        }
+    } else {
+        validate_hostname(&args.target)
+            .map_err(|why| AppError::Usage(format!("`{}` is not a name: {why}", args.target)))?
+    };
     let probes = match &args.probe {
         Some(p) => vec![ProbeId::parse(p).ok_or_else(|| {
             AppError::Usage(format!(

@@ -359,10 +359,24 @@ fn mask_misplaced_secrets(file: &SourceFile) -> SourceFile {
     }
     let mut bytes = file.text.as_bytes().to_vec();
     for span in spans {
-        for b in bytes.get_mut(span).into_iter().flatten() {
-            if !matches!(*b, b'"' | b'\'' | b'\n') {
-                *b = b'*';
+        let Some(value) = bytes.get_mut(span) else {
+            continue;
+        };
+        // Every byte but line breaks becomes `*`; a quoted value keeps its quotes, and
+        // a plain one is quoted in place (a plain scalar of stars reads as an alias).
+        let quoted = matches!(value.first(), Some(b'"' | b'\''));
+        let last = value.len().saturating_sub(1);
+        let single_line = !value.contains(&b'\n');
+        for (i, b) in value.iter_mut().enumerate() {
+            let edge = i == 0 || i == last;
+            if *b == b'\n' || (quoted && edge) {
+                continue;
             }
+            *b = if !quoted && edge && single_line && last > 0 {
+                b'"'
+            } else {
+                b'*'
+            };
         }
     }
     let text = String::from_utf8(bytes).unwrap_or_default();
