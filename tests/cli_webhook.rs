@@ -40,6 +40,9 @@ fn secrets() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A well-formed Stripe secret that no receiver holds.
+const OTHER_SECRET: &str = "whsec_b3RoZXIgc2VjcmV0IG5vdCBoZWxkIGJ5IGFueW9uZQ";
+
 struct World {
     dns: TestDns,
     hooks: Receivers,
@@ -84,6 +87,8 @@ impl World {
         for (scheme, secret) in secrets() {
             cmd.env(env_of(scheme), secret);
         }
+        // A secret the receivers do not hold: signed events are refused with it.
+        cmd.env("OTHER_WEBHOOK_SECRET", OTHER_SECRET);
         cmd
     }
 
@@ -223,6 +228,8 @@ fn every_receiver_gets_the_right_verdicts_and_at_most_four_requests() {
     config.push_str(&entry(&generic, "generic", None, false));
     config.push_str(&entry(&opted_out, "stripe", Some(env_of("stripe")), false));
     config.push_str(&entry(&no_secret, "stripe", Some("UNSET_WEBHOOK_SECRET"), true));
+    let wrong_secret = format!("{}?secret=other", url("correct", "stripe"));
+    config.push_str(&entry(&wrong_secret, "stripe", Some("OTHER_WEBHOOK_SECRET"), true));
     for u in [&badcert, &refused, &nx] {
         config.push_str(&entry(u, "stripe", Some(env_of("stripe")), true));
     }
@@ -267,7 +274,8 @@ fn every_receiver_gets_the_right_verdicts_and_at_most_four_requests() {
         );
         let redirect = audit.message("webhook.no-redirect", &url("redirect", scheme));
         assert!(
-            redirect.contains("308") && redirect.contains(&format!("/correct/{scheme}/")),
+            redirect.contains("308")
+                && redirect.contains(&format!("register https://hooks.test/correct/{scheme}/ at")),
             "{redirect}"
         );
         let rejects = audit.find("webhook.rejects-unsigned", &url("redirect", scheme));
@@ -304,6 +312,13 @@ fn every_receiver_gets_the_right_verdicts_and_at_most_four_requests() {
             .contains("UNSET_WEBHOOK_SECRET is not set"),
         "{}",
         audit.message("webhook.accepts-signed", &no_secret)
+    );
+    expect(&audit, &wrong_secret, ["pass", "pass", "pass", "fail", "pass"]);
+    let refused_signed = audit.message("webhook.accepts-signed", &wrong_secret);
+    assert!(
+        refused_signed.contains("with 400 (Webhook Error: no signature in the request matches")
+            && refused_signed.contains("OTHER_WEBHOOK_SECRET"),
+        "{refused_signed}"
     );
     for (target, cause) in [
         (&badcert, "tls"),
@@ -460,6 +475,7 @@ fn secrets_and_signatures_never_appear_in_any_output() {
         ),
     ];
     let mut sensitive: Vec<String> = secrets().into_iter().map(|(_, s)| s).collect();
+    sensitive.push(OTHER_SECRET.to_string());
     // The signatures the receivers were sent (hex or base64 after `v1=`, `sha256=`, `v1,`).
     for seen in world.hooks.seen() {
         for value in seen.signatures {

@@ -161,6 +161,7 @@ pub struct TlsVerdict {
 pub struct Redirect {
     pub delivery: String,
     pub status: u16,
+    /// The Location, made absolute against the endpoint's URL.
     pub location: Option<String>,
 }
 
@@ -181,6 +182,7 @@ pub struct Delivery {
     pub first_byte_ms: Option<u64>,
     /// From sending the request to the end of the body read.
     pub total_ms: Option<u64>,
+    /// The `Location` header as sent (may be relative).
     pub location: Option<String>,
     pub server: Option<String>,
     /// The first 1 KiB of the body, control characters escaped, any secret or
@@ -489,7 +491,10 @@ pub async fn probe(target: &Target, ctx: &ProbeContext) -> Result<WebhookFacts, 
         Some(status @ 300..=399) => Some(Redirect {
             delivery: d.kind.clone(),
             status,
-            location: d.location.clone(),
+            location: d
+                .location
+                .as_deref()
+                .map(|l| url.join(l).map_or_else(|_| l.to_string(), String::from)),
         }),
         _ => None,
     });
