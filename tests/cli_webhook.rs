@@ -227,9 +227,19 @@ fn every_receiver_gets_the_right_verdicts_and_at_most_four_requests() {
     config.push_str(&entry(&slow, "stripe", Some(env_of("stripe")), true));
     config.push_str(&entry(&generic, "generic", None, false));
     config.push_str(&entry(&opted_out, "stripe", Some(env_of("stripe")), false));
-    config.push_str(&entry(&no_secret, "stripe", Some("UNSET_WEBHOOK_SECRET"), true));
+    config.push_str(&entry(
+        &no_secret,
+        "stripe",
+        Some("UNSET_WEBHOOK_SECRET"),
+        true,
+    ));
     let wrong_secret = format!("{}?secret=other", url("correct", "stripe"));
-    config.push_str(&entry(&wrong_secret, "stripe", Some("OTHER_WEBHOOK_SECRET"), true));
+    config.push_str(&entry(
+        &wrong_secret,
+        "stripe",
+        Some("OTHER_WEBHOOK_SECRET"),
+        true,
+    ));
     for u in [&badcert, &refused, &nx] {
         config.push_str(&entry(u, "stripe", Some(env_of("stripe")), true));
     }
@@ -313,7 +323,11 @@ fn every_receiver_gets_the_right_verdicts_and_at_most_four_requests() {
         "{}",
         audit.message("webhook.accepts-signed", &no_secret)
     );
-    expect(&audit, &wrong_secret, ["pass", "pass", "pass", "fail", "pass"]);
+    expect(
+        &audit,
+        &wrong_secret,
+        ["pass", "pass", "pass", "fail", "pass"],
+    );
     let refused_signed = audit.message("webhook.accepts-signed", &wrong_secret);
     assert!(
         refused_signed.contains("with 400 (Webhook Error: no signature in the request matches")
@@ -371,11 +385,7 @@ fn every_receiver_gets_the_right_verdicts_and_at_most_four_requests() {
     let seen = world.hooks.seen();
     assert_eq!(seen.len(), total);
     for s in &seen {
-        assert!(
-            s.user_agent.starts_with("launchready/"),
-            "{}",
-            s.user_agent
-        );
+        assert!(s.user_agent.starts_with("launchready/"), "{}", s.user_agent);
         assert_eq!(s.event_type, "launchready.probe");
         assert!(s.event_id.starts_with("evt_launchready_probe_"), "{s:?}");
     }

@@ -117,7 +117,7 @@ pub struct WebhookFacts {
     pub timeout_ms: u64,
     /// The longest complete answer among the requests sent, in milliseconds.
     pub slowest_ms: Option<u64>,
-    /// A request sent after the first got no complete answer within the timeout.
+    /// A request (the first one included) got no complete answer within the timeout.
     pub timed_out: bool,
     /// The first redirect answered, if any: status and Location.
     pub redirect: Option<Redirect>,
@@ -834,7 +834,13 @@ mod tests {
     #[test]
     fn a_secret_that_cannot_sign_is_named_by_its_problem_never_its_value() {
         let secret = Secret::new("whsec_not base64!!");
-        let p = plan(Scheme::StandardWebhooks, true, Some(&secret), "", 1_700_000_000);
+        let p = plan(
+            Scheme::StandardWebhooks,
+            true,
+            Some(&secret),
+            "",
+            1_700_000_000,
+        );
         let kinds: Vec<Kind> = p.prepared.iter().map(|p| p.kind).collect();
         assert_eq!(kinds, [Kind::Unsigned, Kind::Forged]);
         let problem = p.secret_problem.expect("a problem");
@@ -848,10 +854,21 @@ mod tests {
     #[test]
     fn standard_webhooks_deliveries_carry_both_header_sets() {
         let secret = Secret::new(SECRET);
-        let p = plan(Scheme::StandardWebhooks, true, Some(&secret), "", 1_700_000_000);
+        let p = plan(
+            Scheme::StandardWebhooks,
+            true,
+            Some(&secret),
+            "",
+            1_700_000_000,
+        );
         let signed = p.prepared.last().unwrap();
         let names: Vec<&str> = signed.headers.iter().map(|h| h.0.as_str()).collect();
-        for n in ["webhook-id", "webhook-signature", "svix-id", "svix-signature"] {
+        for n in [
+            "webhook-id",
+            "webhook-signature",
+            "svix-id",
+            "svix-signature",
+        ] {
             assert!(names.contains(&n), "{names:?}");
         }
         assert_eq!(
@@ -911,10 +928,7 @@ mod tests {
             total_ms: 4,
         };
         record(&mut d, &response, &mask);
-        assert_eq!(
-            d.body_first_line.as_deref(),
-            Some("Invalid signature [31m")
-        );
+        assert_eq!(d.body_first_line.as_deref(), Some("Invalid signature [31m"));
         let excerpt = d.body.unwrap();
         assert!(excerpt.len() <= BODY_EXCERPT);
         assert!(excerpt.starts_with("\\n  Invalid signature\\u{1b}[31m\\nmore"));
