@@ -2,8 +2,9 @@
 //! `cargo bench --bench cli` prints the median (and min/max) of N runs of:
 //! `launchready checks`, and an audit of one domain served by an in-process DNS server
 //! on loopback, plus what that audit did (probes run, DNS queries sent); then the same
-//! with every check of the default profile against in-process HTTP/HTTPS servers; then
-//! an env audit against the in-process fake Vercel API, with its API request count.
+//! with every check of the default profile against in-process HTTP/HTTPS servers; an
+//! env audit against the in-process fake Vercel API, with its API request count; and an
+//! audit of one webhook endpoint against an in-process receiver.
 
 #![allow(
     clippy::unwrap_used,
@@ -19,6 +20,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::dns::{TestDns, Zone};
+use support::hooks::Receivers;
 use support::web::{Reply, Site, WebServer};
 
 const RUNS: usize = 15;
@@ -99,6 +101,7 @@ fn main() {
 
     full_profile(bin);
     env_audit(bin);
+    one_webhook(bin);
 }
 
 /// An env audit (`env.*`) of a project served by the in-process fake Vercel API: one
@@ -130,6 +133,53 @@ fn env_audit(bin: &str) {
             (api.requests(project) - before) / RUNS
         );
     }
+}
+
+/// One Stripe endpoint with `send_signed: true` and its secret set, answered by a
+/// receiver that verifies: the four deliveries and the five `webhook.*` checks.
+fn one_webhook(bin: &str) {
+    let secret = "whsec_YmVuY2htYXJrIHNlY3JldCBmb3IgdGhlIHJlY2VpdmVy";
+    let hooks = Receivers::start(&["hooks.test"], &[("stripe", secret)]);
+    let dns = TestDns::start(vec![Zone::new("hooks.test.", "@ A 127.0.0.1\n")]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("launchready.yaml");
+    std::fs::write(
+        &config,
+        "webhooks:\n  - url: https://hooks.test/correct/stripe\n    provider: stripe\n    secret_env: STRIPE_WEBHOOK_SECRET\n    send_signed: true\n",
+    )
+    .expect("config");
+    let resolver = dns.resolver_arg();
+    let ca = hooks.ca_file().display().to_string();
+    let connect = hooks.connect_args(&["hooks.test"]);
+    let config = config.display().to_string();
+    let audit = || {
+        let mut c = Command::new(bin);
+        c.args([
+            "audit",
+            "-c",
+            &config,
+            "--resolver",
+            &resolver,
+            "--ca-file",
+            &ca,
+        ])
+        .args(&connect)
+        .args(["--format", "json"])
+        .env("NO_COLOR", "1")
+        .env("STRIPE_WEBHOOK_SECRET", secret);
+        c
+    };
+    time_runs("launchready audit (one webhook endpoint)", audit);
+    hooks.forget();
+    let out = audit().output().expect("audit runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    println!(
+        "one audit of one webhook endpoint: {} checks, {} HTTP requests sent, {} received by the endpoint, summary {}",
+        report["stats"]["checks"],
+        report["stats"]["http_requests"],
+        hooks.seen().len(),
+        report["summary"]
+    );
 }
 
 /// A correctly configured domain served on loopback: http → https, www → apex, HSTS and

@@ -148,13 +148,13 @@ pub struct AuditArgs {
 
 #[derive(Debug, Args)]
 pub struct FactsArgs {
-    /// A domain or host name.
+    /// A domain or host name, or a URL listed in the config (`webhooks:`, `urls:`).
     pub target: String,
     /// The config file whose settings for TARGET the probes use (default:
     /// ./launchready.yaml when it exists).
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Only this probe (default: every probe that applies to a domain or host).
+    /// Only this probe (default: every probe that applies to the target).
     #[arg(long, value_name = "NAME")]
     pub probe: Option<String>,
     #[command(flatten)]

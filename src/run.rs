@@ -11,7 +11,7 @@ use crate::config::diagnostic::ConfigErrors;
 use crate::config::targets::expand;
 use crate::config::{LoadOptions, load_config, load_plan};
 use crate::core::probe::{PROBES, ProbeId};
-use crate::core::target::Target;
+use crate::core::target::{Target, TargetKind};
 use crate::engine::{self, RunOptions};
 use crate::net::session::{NetSettings, Session, SessionError};
 use crate::probes::ProbeContext;
@@ -78,7 +78,8 @@ pub async fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
 
 /// The facts each probe gathers about `name`, as an audit would see them: the target
 /// comes from the config when the config lists it (with its inputs), else a default
-/// target of the probe's first kind. A probe that fails gives `{"error": {cause,
+/// target of the probe's first kind that fits (domain or host for a name, url for a URL;
+/// webhooks only as configured). A probe that fails gives `{"error": {cause,
 /// message}}`. Probes that cannot look at a name are left out.
 pub async fn facts(
     name: &str,
@@ -91,6 +92,14 @@ pub async fn facts(
         return Err(AuditError::Config(errors));
     }
     let configured = expand(&config);
+    // A name gets default targets of the name kinds (domain, host), a URL of kind url;
+    // webhooks and Vercel projects only run as the config lists them (with their inputs).
+    let is_url = name.contains("://");
+    let default_kind = |k: &TargetKind| match k {
+        TargetKind::Domain | TargetKind::Host => !is_url,
+        TargetKind::Url => is_url,
+        TargetKind::Webhook | TargetKind::Vercel => false,
+    };
     let mut wanted = BTreeMap::new();
     for probe in probes {
         let target = probe
@@ -105,12 +114,20 @@ pub async fn facts(
             .or_else(|| {
                 probe
                     .targets()
-                    .first()
+                    .iter()
+                    .find(|k| default_kind(k))
                     .map(|k| Target::new(*k, name.to_string()))
             });
         if let Some(t) = target {
             wanted.insert((*probe, t.kind, t.name.clone()), t);
         }
+    }
+    if wanted.is_empty() {
+        let names: Vec<&str> = probes.iter().map(|p| p.name()).collect();
+        return Err(AuditError::Invalid(format!(
+            "no probe of {} looks at `{name}`: a webhook or Vercel project must be listed in the config (`webhooks:`, `vercel:`) with its settings, and given exactly as written there",
+            names.join(", ")
+        )));
     }
     let ctx = ProbeContext {
         net: Arc::new(Session::new(net)?),

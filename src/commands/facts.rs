@@ -16,6 +16,18 @@ pub fn run(args: &FactsArgs, out: &Output) -> Result<ExitCode, AppError> {
     let vercel = args.target.starts_with("vercel:");
     let name = if vercel {
         args.target.clone()
+    } else if args.target.contains("://") {
+        match url::Url::parse(&args.target) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                args.target.clone()
+            }
+            _ => {
+                return Err(AppError::Usage(format!(
+                    "`{}` is not an http(s) URL",
+                    args.target
+                )));
+            }
+        }
     } else {
         validate_hostname(&args.target)
             .map_err(|why| AppError::Usage(format!("`{}` is not a name: {why}", args.target)))?

@@ -163,7 +163,7 @@ impl UrlEntry {
 #[serde(deny_unknown_fields)]
 pub struct Webhook {
     pub url: String,
-    /// stripe | github | standard-webhooks | generic
+    /// stripe | github | standard-webhooks | svix | generic
     pub provider: String,
     /// Name of the environment variable holding the signing secret (never the secret).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,7 +173,9 @@ pub struct Webhook {
     pub send_signed: bool,
 }
 
-pub const WEBHOOK_PROVIDERS: &[&str] = &["stripe", "github", "standard-webhooks", "generic"];
+/// The provider names `webhooks:` accepts: the signature schemes of
+/// `parse::webhook_signature`.
+pub const WEBHOOK_PROVIDERS: &[&str] = &crate::parse::webhook_signature::Scheme::NAMES;
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -388,10 +390,24 @@ fn mask_misplaced_secrets(file: &SourceFile) -> SourceFile {
     }
     let mut bytes = file.text.as_bytes().to_vec();
     for span in spans {
-        for b in bytes.get_mut(span).into_iter().flatten() {
-            if !matches!(*b, b'"' | b'\'' | b'\n') {
-                *b = b'*';
+        let Some(value) = bytes.get_mut(span) else {
+            continue;
+        };
+        // Every byte but line breaks becomes `*`; a quoted value keeps its quotes, and
+        // a plain one is quoted in place (a plain scalar of stars reads as an alias).
+        let quoted = matches!(value.first(), Some(b'"' | b'\''));
+        let last = value.len().saturating_sub(1);
+        let single_line = !value.contains(&b'\n');
+        for (i, b) in value.iter_mut().enumerate() {
+            let edge = i == 0 || i == last;
+            if *b == b'\n' || (quoted && edge) {
+                continue;
             }
+            *b = if !quoted && edge && single_line && last > 0 {
+                b'"'
+            } else {
+                b'*'
+            };
         }
     }
     let text = String::from_utf8(bytes).unwrap_or_default();
@@ -638,7 +654,7 @@ fn webhooks(
             }
         };
         let provider = match f.get("provider") {
-            Some(n) => d.choice(n, "webhook provider", WEBHOOK_PROVIDERS),
+            Some(n) => provider(d, n),
             None => Some("generic".to_string()),
         };
         let secret_env = f
@@ -661,6 +677,28 @@ fn webhooks(
         }
     }
     out
+}
+
+/// A webhook provider: one of the signature schemes, or an error with the closest name.
+fn provider(d: &mut Decoder, node: &Node) -> Option<String> {
+    use crate::parse::webhook_signature::Scheme;
+    let s = d.string(node, "webhook provider")?;
+    match Scheme::parse(&s) {
+        Ok(scheme) => Some(scheme.as_str().to_string()),
+        Err(e) => {
+            let help = match e.suggestion {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("one of: {}", WEBHOOK_PROVIDERS.join(", ")),
+            };
+            d.error(
+                node.span.clone(),
+                format!("`{}` is not a valid webhook provider", e.name),
+                "not allowed here",
+                Some(help),
+            );
+            None
+        }
+    }
 }
 
 fn email(d: &mut Decoder, node: &Node) -> Email {

@@ -34,6 +34,8 @@ pub enum Cause {
     Tls,
     /// The server answered something that is not the protocol.
     Protocol,
+    /// The server answered with a redirect, so what it does at the final URL is unknown.
+    Redirected,
     /// Other network failure.
     Network,
     /// The whole audit ran out of time before this probe finished.
@@ -105,6 +107,7 @@ const ALL: &[Cause] = &[
     Cause::EndlessPagination,
     Cause::FileUnreadable,
     Cause::FileSyntax,
+    Cause::Redirected,
 ];
 
 /// Whether an I/O error means this machine ran out of something (too many open files,
@@ -135,6 +138,7 @@ impl Cause {
             Cause::ConnectionReset => "connection_reset",
             Cause::Tls => "tls",
             Cause::Protocol => "protocol",
+            Cause::Redirected => "redirected",
             Cause::Network => "network",
             Cause::Deadline => "deadline",
             Cause::InvalidInput => "invalid_input",
@@ -181,6 +185,9 @@ impl Cause {
             Cause::ConnectionReset => "the server closed the connection: check its logs",
             Cause::Tls => "the TLS handshake failed: check the server's TLS configuration",
             Cause::Protocol => "the server answered in an unexpected protocol",
+            Cause::Redirected => {
+                "the server answered with a redirect, which webhook senders do not follow: configure the final URL (see webhook.no-redirect)"
+            }
             Cause::Network => "a network error: check connectivity from this machine",
             Cause::Deadline => {
                 "the audit's deadline was reached: audit fewer targets or raise --deadline"

@@ -65,6 +65,8 @@ registry! {
         "the MTA-STS record (RFC 8461), the TLS-RPT record (RFC 8460) and the MX hosts a policy must cover";
     VercelEnv "vercel_env" [Vercel]
         "env vars per environment from the Vercel API (or env_files offline): type, targets, branch, value shape class and a keyed fingerprint; never a value";
+    Webhook "webhook" [Webhook]
+        "what a webhook endpoint answers to at most four test POSTs: unsigned, wrongly signed, signed an hour ago, and (opt-in) correctly signed";
 }
 
 impl ProbeId {

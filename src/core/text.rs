@@ -51,19 +51,25 @@ fn needs_escape(c: char) -> bool {
 /// What a masked credential is shown as.
 pub const MASK: &str = "***";
 
-/// Query parameter names whose values are credentials (matched case-insensitively, as a
-/// part of the name: `access_token`, `api_key`, `X-Amz-Signature`...).
+/// Query parameter names whose values are credentials: a name is one when one of its
+/// words (split at `_`, `-` and `.`, case-insensitive) is in this list, so
+/// `access_token`, `api_key`, `X-Amz-Signature` and `client_secret` are, and `signed`,
+/// `monkey` or `keyword` are not.
 const SECRET_PARAMS: &[&str] = &[
     "token",
     "key",
+    "apikey",
     "secret",
     "sig",
+    "signature",
     "password",
     "passwd",
     "pwd",
     "auth",
     "credential",
+    "credentials",
     "session",
+    "sessionid",
     "code",
 ];
 
@@ -141,7 +147,8 @@ fn redact_url(url: &str) -> String {
 
 fn is_secret_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    SECRET_PARAMS.iter().any(|s| name.contains(s))
+    name.split(['_', '-', '.'])
+        .any(|word| SECRET_PARAMS.contains(&word))
 }
 
 /// The path of a webhook URL with its secret part masked (Slack: `/services/…`,
@@ -209,6 +216,10 @@ mod tests {
         assert_eq!(
             redact_urls("https://ok.test/cb?api_key=a&sig=b&state=c#frag"),
             "https://ok.test/cb?api_key=***&sig=***&state=c#frag"
+        );
+        assert_eq!(
+            redact_urls("https://ok.test/cb?X-Amz-Signature=a&signed=no&keyword=b&monkey=c"),
+            "https://ok.test/cb?X-Amz-Signature=***&signed=no&keyword=b&monkey=c"
         );
         assert_eq!(
             redact_urls("webhooks: https://hooks.slack.com/services/T000/B000/XXXXSECRET"),

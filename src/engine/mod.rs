@@ -166,8 +166,8 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Runs every planned probe once, at most `concurrency` at a time, each under the
-/// probe budget and all under the audit's deadline. With `-v`, each run is logged
+/// Runs every planned probe once, at most `concurrency` at a time, each under its
+/// budget (`probes::budget`) and all under the audit's deadline. With `-v`, each run is logged
 /// (start, end, duration, outcome) to stderr.
 pub async fn run_probes(
     probes: &BTreeMap<ProbeKey, Target>,
@@ -184,8 +184,8 @@ pub async fn run_probes(
             let probe = key.0;
             let started = Instant::now();
             tracing::debug!(probe = probe.name(), target = %target.name, kind = %target.kind, "probe started");
+            let limit = probes::budget(probe, &budgets);
             let work = async {
-                let limit = probes::budget(probe, &budgets);
                 match tokio::time::timeout(limit, probes::run(probe, &target, &ctx)).await {
                     Ok(result) => result,
                     Err(_) => Err(ProbeError::new(

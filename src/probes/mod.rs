@@ -18,12 +18,15 @@ pub mod spf;
 pub mod tls;
 pub mod tls_legacy;
 pub mod vercel_env;
+pub mod webhook;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use crate::core::cause::{Cause, ProbeError};
 use crate::core::probe::ProbeId;
 use crate::core::target::Target;
+use crate::net::budgets::Budgets;
 use crate::net::session::Session;
 
 /// What every probe may use: the audit's network session (resolver, router, HTTP, trust,
@@ -52,14 +55,18 @@ pub async fn run(
         ProbeId::Mx => to_json(mx::probe(&target.name, ctx).await?),
         ProbeId::MtaSts => to_json(mta_sts::probe(&target.name, ctx).await?),
         ProbeId::VercelEnv => to_json(vercel_env::probe(target, ctx).await?),
+        ProbeId::Webhook => to_json(webhook::probe(target, ctx).await?),
     }
 }
 
-/// How long one run of `probe` may take: the probe budget (3 timeouts), except for
-/// probes that must be able to wait for an API's `Retry-After`, which get at least
-/// [`vercel_env::BUDGET`] (never more than the audit's deadline).
-pub fn budget(probe: ProbeId, budgets: &crate::net::budgets::Budgets) -> std::time::Duration {
+/// How long the engine lets one run of `probe` take: the session's probe budget, except
+/// for probes that must wait longer than three operation timeouts: the webhook probe
+/// must be able to see a 10 s answer (GitHub's limit, [`webhook::budget`]), and the
+/// Vercel probe must be able to wait for an API's `Retry-After` ([`vercel_env::BUDGET`]).
+/// Never more than the audit's deadline.
+pub fn budget(probe: ProbeId, budgets: &Budgets) -> Duration {
     match probe {
+        ProbeId::Webhook => webhook::budget(budgets),
         ProbeId::VercelEnv => budgets.probe_at_least(vercel_env::BUDGET),
         _ => budgets.probe,
     }

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod dns;
+pub mod hooks;
 pub mod nginx;
 pub mod pki;
 pub mod tls;
