@@ -29,10 +29,24 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
         net: net_settings(&args.net, args.deadline)?,
         concurrency: args.concurrency,
         now: None,
+        progress: None,
     };
-    let report = super::runtime()?
-        .block_on(launchready::audit(&request))
-        .map_err(audit_error)?;
+    let runtime = super::runtime()?;
+    let report = if super::progress::wanted(cli.quiet, cli.verbose) {
+        let line = super::progress::ProgressLine::new();
+        let request = AuditRequest {
+            progress: Some(line.hook()),
+            ..request
+        };
+        let shower = line.start(&runtime);
+        let result = runtime.block_on(launchready::audit(&request));
+        shower.abort();
+        line.finish();
+        result
+    } else {
+        runtime.block_on(launchready::audit(&request))
+    }
+    .map_err(audit_error)?;
     outputs.write(&report, out)?;
     let passed = report.gate_passes(args.fail_on.into(), args.allow_errors);
     Ok(ExitCode::from(if passed {

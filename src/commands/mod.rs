@@ -5,6 +5,7 @@ mod catalog;
 mod explain;
 mod facts;
 mod output;
+mod progress;
 mod render;
 mod schema;
 
