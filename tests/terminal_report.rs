@@ -235,3 +235,50 @@ fn every_check_with_a_condition_says_in_words_why_it_was_skipped() {
         "checks with `when:` and no `messages.skip`: {missing:?}"
     );
 }
+
+#[test]
+fn a_second_audit_against_its_baseline_has_nothing_new_and_passes_fail_on_new() {
+    let dns = TestDns::start(vec![Zone::new("test.", "other A 127.0.0.1\n")]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = |extra: &[&str]| {
+        launchready(dir.path())
+            .args(["audit", "nowhere.test", "--resolver", &dns.resolver_arg()])
+            .args(["--timeout", "1"])
+            .args(extra)
+            .output()
+            .expect("ran")
+    };
+    let first = audit(&["--format", "json=old.json", "--format", "terminal"]);
+    assert_eq!(first.status.code(), Some(1));
+    // Without a baseline, --fail-on new is a usage error.
+    assert_eq!(audit(&["--fail-on", "new"]).status.code(), Some(2));
+    let second = audit(&[
+        "--baseline",
+        "old.json",
+        "--fail-on",
+        "new",
+        "--format",
+        "json=new.json",
+        "--format",
+        "markdown=handover.md",
+        "--format",
+        "terminal",
+    ]);
+    let text = String::from_utf8_lossy(&second.stdout);
+    assert_eq!(second.status.code(), Some(0), "nothing new: {text}");
+    assert!(
+        text.contains("0 new problems, 0 fixed, 0 other changes"),
+        "{text}"
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("new.json")).expect("new.json"),
+    )
+    .expect("JSON");
+    assert_eq!(report["diff"]["new"], serde_json::json!([]), "{report:#}");
+    assert!(report["diff"]["unchanged"].as_u64().unwrap_or_default() > 30);
+    let md = std::fs::read_to_string(dir.path().join("handover.md")).expect("handover.md");
+    assert!(md.contains("## Changes since the last audit"), "{md}");
+    // The same baseline, but the plain gate: the failures still count.
+    let gate = audit(&["--baseline", "old.json", "--format", "json"]);
+    assert_eq!(gate.status.code(), Some(1));
+}

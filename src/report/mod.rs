@@ -1,5 +1,6 @@
 //! The report model and its renderers. Renderers read only the model.
 
+pub mod diff;
 pub mod handover;
 pub mod html;
 pub mod json;

@@ -527,6 +527,29 @@ fn counts(out: &mut String, report: &Report, detail: Detail, width: usize) {
         let _ = write!(text, "; {} waived", s.waived);
     }
     wrapped_with(out, "", "  ", &text, width);
+    if let Some(d) = &report.diff {
+        let text = format!(
+            "{DIM}since the baseline of {}:{DIM:#} {} new problem{}, {} fixed, {} other change{}",
+            safe(&d.baseline_started_at),
+            d.new.len(),
+            plural(d.new.len()),
+            d.fixed.len(),
+            d.changed.len(),
+            plural(d.changed.len())
+        );
+        wrapped_with(out, "", "  ", &text, width);
+        if detail == Detail::Verbose {
+            for (kind, rows) in [
+                ("new", &d.new),
+                ("fixed", &d.fixed),
+                ("changed", &d.changed),
+            ] {
+                for c in rows {
+                    let _ = writeln!(out, "  {}", change_line(kind, c));
+                }
+            }
+        }
+    }
     if !s.not_checked.is_empty() {
         let sections: Vec<String> = s
             .not_checked
@@ -554,6 +577,50 @@ fn counts(out: &mut String, report: &Report, detail: Detail, width: usize) {
         );
         wrapped_with(out, "", "  ", &text, width);
     }
+}
+
+/// One change of a diff: `new  dns.resolves  acme.example  pass → fail`.
+fn change_line(kind: &str, c: &crate::report::model::Change) -> String {
+    let subject = c
+        .subject
+        .as_ref()
+        .map(|s| format!(" [{}]", safe(s)))
+        .unwrap_or_default();
+    format!(
+        "{kind:<8}{}  {}{subject}  {} → {}",
+        c.check,
+        safe(&c.target),
+        c.before.as_deref().unwrap_or("absent"),
+        c.after.as_deref().unwrap_or("absent"),
+    )
+}
+
+/// `launchready diff`: the changes between two reports, one per line, new problems
+/// first, then a count line.
+pub fn render_diff(d: &crate::report::model::Diff, width: usize) -> String {
+    let width = width.max(MIN_WIDTH);
+    let mut out = String::new();
+    for (kind, rows) in [
+        ("new", &d.new),
+        ("fixed", &d.fixed),
+        ("changed", &d.changed),
+    ] {
+        for c in rows {
+            let _ = writeln!(out, "{}", cut(&change_line(kind, c), width));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Since {}: {} new problem{}, {} fixed, {} other change{}, {} unchanged",
+        safe(&d.baseline_started_at),
+        d.new.len(),
+        plural(d.new.len()),
+        d.fixed.len(),
+        d.changed.len(),
+        plural(d.changed.len()),
+        d.unchanged
+    );
+    out
 }
 
 fn summary(out: &mut String, report: &Report, width: usize) {
