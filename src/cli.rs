@@ -66,6 +66,25 @@ pub enum Command {
     Man,
     /// Compare two saved JSON reports: new problems, fixed ones, status changes.
     Diff(DiffArgs),
+    /// Write a commented launchready.yaml from what the working directory holds
+    /// (.env.example, .vercel/project.json, Next.js webhook and auth routes).
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The product's domains (apex names, such as acme.com).
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// Where to write it.
+    #[arg(short, long, value_name = "FILE", default_value = "launchready.yaml")]
+    pub output: PathBuf,
+    /// The project's name in the report (default: the folder's name).
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -267,3 +267,141 @@ fn diff_lists_new_fixed_and_changed_findings_and_render_shows_them() {
         .expect("ran");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A Next.js app on Vercel, as `launchready init` finds it.
+fn next_app(dir: &std::path::Path) {
+    let files = [
+        ".env.example",
+        ".vercel/project.json",
+        "app/api/webhooks/stripe/route.ts",
+        "app/api/webhooks/clerk/route.ts",
+        "src/pages/api/webhooks/github.js",
+        "app/api/auth/[...nextauth]/route.ts",
+        "app/auth/callback/route.ts",
+        "app/api/webhooks/[id]/route.ts",
+    ];
+    for f in files {
+        let path = dir.join(f);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, "export {}\n").expect("write");
+    }
+    std::fs::write(
+        dir.join(".env.example"),
+        "# comment\nDATABASE_URL=\nSTRIPE_SECRET_KEY=sk_test_x\nSTRIPE_WEBHOOK_SECRET=\nexport GITHUB_CLIENT_ID=\n",
+    )
+    .expect("env");
+    std::fs::write(
+        dir.join(".vercel/project.json"),
+        r#"{"projectId":"prj_abc123","orgId":"team_xyz789"}"#,
+    )
+    .expect("project.json");
+}
+
+#[test]
+fn init_writes_a_config_that_loads_and_refuses_to_overwrite_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    next_app(dir.path());
+    let out = launchready(dir.path())
+        .args(["init", "acme.test", "--project", "Acme"])
+        .output()
+        .expect("ran");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let path = dir.path().join("launchready.yaml");
+    let text = std::fs::read_to_string(&path).expect("written");
+
+    // It loads, with its profile, without a single problem.
+    let options = launchready::config::LoadOptions {
+        config_path: Some(path.clone()),
+        ..Default::default()
+    };
+    let plan = launchready::config::load_plan(&options).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    assert_eq!(plan.profile, "vercel-app", "{text}");
+    let (config, errors) = launchready::config::load_config(Some(&path));
+    assert!(errors.is_empty(), "{errors:?}\n{text}");
+    assert_eq!(config.project.as_deref(), Some("Acme"));
+    let domains: Vec<&str> = config.domains.iter().map(|d| d.name()).collect();
+    assert_eq!(domains, ["acme.test"]);
+    let hooks: Vec<(String, String, String)> = config
+        .webhooks
+        .iter()
+        .map(|w| {
+            (
+                w.url.clone(),
+                w.provider.clone(),
+                w.secret_env.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        hooks.contains(&(
+            "https://acme.test/api/webhooks/stripe".into(),
+            "stripe".into(),
+            "STRIPE_WEBHOOK_SECRET".into()
+        )),
+        "{hooks:?}"
+    );
+    assert!(
+        hooks.contains(&(
+            "https://acme.test/api/webhooks/github".into(),
+            "github".into(),
+            "GITHUB_WEBHOOK_SECRET".into()
+        )),
+        "{hooks:?}"
+    );
+    assert!(hooks.iter().any(|h| h.0.ends_with("/clerk")), "{hooks:?}");
+    assert!(!hooks.iter().any(|h| h.0.contains("[id]")), "{hooks:?}");
+    let urls: Vec<&str> = config.urls.iter().map(|u| u.url()).collect();
+    assert!(
+        urls.contains(&"https://acme.test/api/auth/callback/github"),
+        "{urls:?}"
+    );
+    assert!(
+        urls.contains(&"https://acme.test/auth/callback"),
+        "{urls:?}"
+    );
+    let vercel = config.vercel.as_ref().expect("vercel section");
+    assert_eq!(vercel.project, "prj_abc123");
+    assert_eq!(vercel.team.as_deref(), Some("team_xyz789"));
+    assert!(text.contains("    - STRIPE_WEBHOOK_SECRET\n"), "{text}");
+    assert!(
+        !text.contains("sk_test_x"),
+        "no value of .env.example is copied: {text}"
+    );
+
+    // Not overwritten without --force; replaced with it.
+    std::fs::write(&path, "project: mine\n").expect("edit");
+    let out = launchready(dir.path())
+        .args(["init"])
+        .output()
+        .expect("ran");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("kept"),
+        "project: mine\n"
+    );
+    let out = launchready(dir.path())
+        .args(["init", "--force"])
+        .output()
+        .expect("ran");
+    assert_eq!(out.status.code(), Some(0));
+    let (_, errors) = launchready::config::load_config(Some(&path));
+    assert!(errors.is_empty(), "{errors:?}");
+
+    // A broken .env.example is named with its line and column; a URL is not a domain.
+    std::fs::write(dir.path().join(".env.example"), "OK=1\nNOT A KEY\n").expect("env");
+    let out = launchready(dir.path())
+        .args(["init", "-o", "other.yaml"])
+        .output()
+        .expect("ran");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(".env.example:2:"),
+        "{out:?}"
+    );
+    let out = launchready(dir.path())
+        .args(["init", "https://acme.test", "-o", "x.yaml"])
+        .output()
+        .expect("ran");
+    assert_eq!(out.status.code(), Some(2));
+}

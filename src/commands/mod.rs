@@ -6,6 +6,7 @@ mod completions;
 mod diff;
 mod explain;
 mod facts;
+mod init;
 mod output;
 mod progress;
 mod render;
@@ -114,6 +115,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> Result<ExitCode, AppError> {
         Command::Completions { shell } => completions::completions(*shell, out),
         Command::Man => completions::man(out),
         Command::Diff(args) => diff::run(args, out),
+        Command::Init(args) => init::run(args, out),
     }
 }
 
