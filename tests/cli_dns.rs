@@ -623,7 +623,16 @@ fn escape_sequences_in_dns_data_never_reach_the_terminal_raw() {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = launchready(dir.path())
         .args(["audit", "esc.test", "--resolver", &dns.resolver_arg()])
-        .args(["--timeout", "1", "--only", "email.spf", "--color", "always"])
+        // -v: the whole message (the normal report cuts it to the width).
+        .args([
+            "--timeout",
+            "1",
+            "--only",
+            "email.spf",
+            "--color",
+            "always",
+            "-v",
+        ])
         .output()
         .expect("ran");
     let text = String::from_utf8_lossy(&output.stdout);
