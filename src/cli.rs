@@ -57,6 +57,47 @@ pub enum Command {
     Facts(FactsArgs),
     /// Render a saved JSON report in other formats, without auditing again.
     Render(RenderArgs),
+    /// Print a shell completion script: `launchready completions bash > /etc/bash_completion.d/launchready`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `launchready man > launchready.1`.
+    Man,
+    /// Compare two saved JSON reports: new problems, fixed ones, status changes.
+    Diff(DiffArgs),
+    /// Write a commented launchready.yaml from what the working directory holds
+    /// (.env.example, .vercel/project.json, Next.js webhook and auth routes).
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The product's domains (apex names, such as acme.com).
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// Where to write it.
+    #[arg(short, long, value_name = "FILE", default_value = "launchready.yaml")]
+    pub output: PathBuf,
+    /// The project's name in the report (default: the folder's name).
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (`audit --format json=FILE`).
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The later report.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    /// Print the diff as JSON (the report's `diff` section) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--fail-on`: the report's gate threshold, as a flag.
@@ -65,6 +106,8 @@ pub enum FailOnArg {
     Fail,
     Warn,
     Never,
+    /// Only fail and error findings the --baseline report did not have.
+    New,
 }
 
 impl From<FailOnArg> for FailOn {
@@ -73,6 +116,7 @@ impl From<FailOnArg> for FailOn {
             FailOnArg::Fail => FailOn::Fail,
             FailOnArg::Warn => FailOn::Warn,
             FailOnArg::Never => FailOn::Never,
+            FailOnArg::New => FailOn::New,
         }
     }
 }
@@ -127,6 +171,10 @@ pub struct AuditArgs {
     /// Do not fail the gate for checks that could not gather their facts.
     #[arg(long)]
     pub allow_errors: bool,
+    /// A report of an earlier audit (`--format json=FILE`): the report lists what changed
+    /// since, and `--fail-on new` gates only on problems it did not have.
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub net: NetArgs,
     /// Probes running at once.

@@ -12,7 +12,7 @@ use crate::config::targets::expand;
 use crate::config::{LoadOptions, load_config, load_plan};
 use crate::core::probe::{PROBES, ProbeId};
 use crate::core::target::{Target, TargetKind};
-use crate::engine::{self, RunOptions};
+use crate::engine::{self, Progress, RunOptions};
 use crate::net::session::{NetSettings, Session, SessionError};
 use crate::probes::ProbeContext;
 use crate::report::model::Report;
@@ -26,6 +26,8 @@ pub struct AuditRequest {
     pub concurrency: usize,
     /// The moment waivers are judged against; now when `None`.
     pub now: Option<OffsetDateTime>,
+    /// Told of each probe that ends and of the findings (a progress line).
+    pub progress: Option<Progress>,
 }
 
 impl AuditRequest {
@@ -35,6 +37,7 @@ impl AuditRequest {
             net,
             concurrency: 16,
             now: None,
+            progress: None,
         }
     }
 }
@@ -72,6 +75,7 @@ pub async fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
     let opts = RunOptions {
         concurrency: request.concurrency,
         now: request.now.unwrap_or_else(OffsetDateTime::now_utc),
+        progress: request.progress.clone(),
     };
     Ok(engine::run(&plan, session, &opts).await)
 }

@@ -52,6 +52,12 @@ fn terminal_quiet() {
 }
 
 #[test]
+fn terminal_verbose() {
+    let text = report::render(&fixture(), Format::Terminal, Detail::Verbose);
+    insta::assert_snapshot!(anstream::adapter::strip_str(&text).to_string());
+}
+
+#[test]
 fn json() {
     let text = report::render(&fixture(), Format::Json, Detail::Normal);
     let value: serde_json::Value = serde_json::from_str(&text).expect("the JSON output parses");

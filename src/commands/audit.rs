@@ -17,6 +17,16 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
         args.template.as_deref(),
         super::output::detail(cli),
     )?;
+    if args.fail_on == crate::cli::FailOnArg::New && args.baseline.is_none() {
+        return Err(AppError::Usage(
+            "--fail-on new compares with an earlier report: add --baseline OLD.json".into(),
+        ));
+    }
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(super::render::read_report)
+        .transpose()?;
     let request = AuditRequest {
         load: LoadOptions {
             config_path: args.config.clone(),
@@ -29,10 +39,28 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
         net: net_settings(&args.net, args.deadline)?,
         concurrency: args.concurrency,
         now: None,
+        progress: None,
     };
-    let report = super::runtime()?
-        .block_on(launchready::audit(&request))
-        .map_err(audit_error)?;
+    let runtime = super::runtime()?;
+    let report = if super::progress::wanted(cli.quiet, cli.verbose) {
+        let line = super::progress::ProgressLine::new();
+        let request = AuditRequest {
+            progress: Some(line.hook()),
+            ..request
+        };
+        let shower = line.start(&runtime);
+        let result = runtime.block_on(launchready::audit(&request));
+        shower.abort();
+        line.finish();
+        result
+    } else {
+        runtime.block_on(launchready::audit(&request))
+    }
+    .map_err(audit_error)?;
+    let mut report = report;
+    if let Some(old) = &baseline {
+        report.diff = Some(launchready::report::diff::diff(old, &report));
+    }
     outputs.write(&report, out)?;
     let passed = report.gate_passes(args.fail_on.into(), args.allow_errors);
     Ok(ExitCode::from(if passed {

@@ -2,9 +2,13 @@
 
 mod audit;
 mod catalog;
+mod completions;
+mod diff;
 mod explain;
 mod facts;
+mod init;
 mod output;
+mod progress;
 mod render;
 mod schema;
 
@@ -108,6 +112,10 @@ pub fn dispatch(cli: &Cli, out: &Output) -> Result<ExitCode, AppError> {
         Command::Schema { which } => schema::run(*which, out),
         Command::Facts(args) => facts::run(args, out),
         Command::Render(args) => render::run(args, cli, out),
+        Command::Completions { shell } => completions::completions(*shell, out),
+        Command::Man => completions::man(out),
+        Command::Diff(args) => diff::run(args, out),
+        Command::Init(args) => init::run(args, out),
     }
 }
 

@@ -28,6 +28,15 @@ pub fn detail(cli: &Cli) -> Detail {
     }
 }
 
+/// The width the terminal report wraps to: the terminal's when standard output is one,
+/// else 100 columns.
+pub fn terminal_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map_or(launchready::report::terminal::DEFAULT_WIDTH, |(w, _)| {
+            usize::from(w.0)
+        })
+}
+
 /// Checks every output before any work: at most one goes to stdout, each file's folder
 /// exists and no two write the same file, and the templates the formats need load.
 pub fn prepare(
@@ -62,7 +71,9 @@ pub fn prepare(
         }
         seen.push(path);
     }
-    let renderer = Renderer::new(detail, template_dir).map_err(template_error)?;
+    let renderer = Renderer::new(detail, template_dir)
+        .map_err(template_error)?
+        .with_width(terminal_width());
     for spec in &specs {
         renderer.check(spec.format).map_err(template_error)?;
     }

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod check_spec;
 pub mod decode;
 pub mod diagnostic;
+pub mod init;
 pub mod plan;
 pub mod profile;
 pub mod project;

@@ -80,6 +80,11 @@ fn check_pattern(
     None
 }
 
+/// Whether a check pattern is a glob rather than an id.
+pub fn is_glob(text: &str) -> bool {
+    text.contains(['*', '?', '[', '{'])
+}
+
 /// Splits repeatable, comma-separated flag values.
 pub fn split_flag_values(values: &[String]) -> Vec<String> {
     values
@@ -110,10 +115,18 @@ pub fn select(
             .find(|(r, _)| r == t)
             .map_or(0..0, |(_, s)| s.clone())
     };
+    // A glob in a profile may match nothing: a profile names the areas it wants
+    // (`env.*`) whether or not this build, or `--checks-dir`, has checks there. An exact
+    // id that matches nothing is still a mistake.
     let from_profile = |texts: &[String], errors: &mut ConfigErrors| -> Vec<IdPattern> {
         texts
             .iter()
             .filter_map(|t| {
+                if is_glob(t)
+                    && let Ok(p) = IdPattern::new(t)
+                {
+                    return Some(p);
+                }
                 check_pattern(
                     t,
                     Origin::File(&profile.file, span_in_profile(t)),

@@ -2,6 +2,7 @@
 //! concurrently and under the session's budgets, judge, apply waivers, sort, summarise.
 
 pub mod plan;
+pub mod progress;
 mod waivers;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +25,7 @@ use crate::report::model::{
     TargetInfo, Tool,
 };
 pub use plan::{ProbeKey, ProbePlan, plan};
+pub use progress::{Progress, ProgressEvent};
 pub use waivers::apply_waivers;
 
 #[derive(Debug, Clone)]
@@ -32,6 +34,8 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// Today, for waiver expiry.
     pub now: OffsetDateTime,
+    /// Told of each probe that ends and of the findings (a progress line).
+    pub progress: Option<Progress>,
 }
 
 pub type ProbeResults = BTreeMap<ProbeKey, Result<Value, ProbeError>>;
@@ -41,7 +45,13 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
     let started_at = opts.now;
     let plan = plan(audit);
     let ctx = ProbeContext { net: session };
-    let results = run_probes(&plan.probes, &ctx, opts.concurrency).await;
+    if let Some(p) = &opts.progress {
+        p.report(ProgressEvent::Started {
+            probes: plan.probes.len(),
+        });
+    }
+    let results =
+        run_probes_with(&plan.probes, &ctx, opts.concurrency, opts.progress.as_ref()).await;
 
     let config_json = serde_json::to_value(audit.config.as_ref()).unwrap_or(Value::Null);
     let mut findings = Vec::new();
@@ -57,6 +67,11 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
         findings.extend(judge(check, target, outcome, &config_json));
     }
 
+    if let Some(p) = &opts.progress {
+        p.report(ProgressEvent::Judged {
+            findings: findings.len(),
+        });
+    }
     apply_waivers(&mut findings, &audit.config.waivers, opts.now);
     sort_findings(&mut findings);
 
@@ -174,6 +189,18 @@ pub async fn run_probes(
     ctx: &ProbeContext,
     concurrency: usize,
 ) -> ProbeResults {
+    run_probes_with(probes, ctx, concurrency, None).await
+}
+
+/// [`run_probes`], telling `progress` of each probe run that ends.
+pub async fn run_probes_with(
+    probes: &BTreeMap<ProbeKey, Target>,
+    ctx: &ProbeContext,
+    concurrency: usize,
+    progress: Option<&Progress>,
+) -> ProbeResults {
+    let total = probes.len();
+    let mut done = 0;
     let budgets = ctx.net.budgets;
     let deadline = tokio::time::Instant::now() + budgets.audit;
     let tasks = probes.iter().map(|(key, target)| {
@@ -214,6 +241,12 @@ pub async fn run_probes(
     });
     futures::stream::iter(tasks)
         .buffer_unordered(concurrency.max(1))
+        .inspect(|_| {
+            done += 1;
+            if let Some(p) = progress {
+                p.report(ProgressEvent::ProbeDone { done, total });
+            }
+        })
         .collect::<BTreeMap<_, _>>()
         .await
 }

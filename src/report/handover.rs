@@ -435,19 +435,53 @@ pub struct NotCheckedRow {
     pub reason: String,
 }
 
-/// Changes since the last audit. Until the diff model is typed, the report's `diff`
-/// section as indented JSON.
+/// Changes since the last audit (the report's `diff`), for people.
 #[derive(Debug, Clone, Serialize)]
 pub struct Changes {
+    /// The baseline audit's day, as "2 March 2026" (or as recorded).
+    pub since: String,
+    /// Problems the baseline did not have.
+    pub new: Vec<ChangeRow>,
+    /// Problems of the baseline that are gone.
+    pub fixed: Vec<ChangeRow>,
+    /// Other status changes.
+    pub changed: Vec<ChangeRow>,
+    pub unchanged: u32,
+    /// The `diff` section as indented JSON.
     pub json: String,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRow {
+    pub check: String,
+    pub target: String,
+    pub subject: Option<String>,
+    pub severity: Severity,
+    /// "Passed", "Failed"…; "Not reported" when absent.
+    pub before: &'static str,
+    pub after: &'static str,
+    pub message: String,
+}
+
 /// CHANGES SINCE THE LAST AUDIT: the one place the handover reads the report's `diff`.
-/// Templates show it in their `changes` block. Replace this (and that block) when the
-/// diff is typed.
+/// Templates show it in their `changes` block.
 pub fn changes(report: &Report) -> Option<Changes> {
-    let diff = report.diff.as_ref().filter(|d| !d.is_null())?;
+    let diff = report.diff.as_ref()?;
+    let row = |c: &crate::report::model::Change| ChangeRow {
+        check: c.check.clone(),
+        target: truncate(&c.target, MAX_TEXT),
+        subject: c.subject.as_ref().map(|s| truncate(s, MAX_TEXT)),
+        severity: c.severity,
+        before: c.before.as_deref().map_or("Not reported", status_text),
+        after: c.after.as_deref().map_or("Not reported", status_text),
+        message: truncate(&c.message, MAX_TEXT),
+    };
     Some(Changes {
+        since: day(&diff.baseline_started_at),
+        new: diff.new.iter().map(row).collect(),
+        fixed: diff.fixed.iter().map(row).collect(),
+        changed: diff.changed.iter().map(row).collect(),
+        unchanged: diff.unchanged,
         json: serde_json::to_string_pretty(diff).unwrap_or_default(),
     })
 }

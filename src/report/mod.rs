@@ -1,5 +1,6 @@
 //! The report model and its renderers. Renderers read only the model.
 
+pub mod diff;
 pub mod handover;
 pub mod html;
 pub mod json;
@@ -117,6 +118,8 @@ pub fn render(report: &model::Report, format: Format, detail: Detail) -> String 
 /// (`--template DIR`) where it has them.
 pub struct Renderer {
     detail: Detail,
+    /// The terminal report's width in columns.
+    width: usize,
     templates: handover::Templates,
 }
 
@@ -127,8 +130,15 @@ impl Renderer {
     ) -> Result<Renderer, handover::TemplateError> {
         Ok(Renderer {
             detail,
+            width: terminal::DEFAULT_WIDTH,
             templates: handover::Templates::new(template_dir)?,
         })
+    }
+
+    /// The terminal report wraps to `width` columns (default [`terminal::DEFAULT_WIDTH`]).
+    pub fn with_width(mut self, width: usize) -> Renderer {
+        self.width = width;
+        self
     }
 
     /// Loads the template `format` needs, so that a mistake in it shows before an audit.
@@ -145,7 +155,7 @@ impl Renderer {
         format: Format,
     ) -> Result<String, handover::TemplateError> {
         Ok(match format {
-            Format::Terminal => terminal::render(report, self.detail),
+            Format::Terminal => terminal::render(report, self.detail, self.width),
             Format::Json => json::render(report),
             Format::Sarif => sarif::render(report),
             Format::Junit => junit::render(report),

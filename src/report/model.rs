@@ -32,8 +32,8 @@ pub struct Report {
     /// rules, handover documents) read this instead of the check catalog.
     #[serde(default)]
     pub checks: Vec<CheckInfo>,
-    /// Changes since a baseline report, when one was given.
-    pub diff: Option<serde_json::Value>,
+    /// Changes since a baseline report, when one was given (`audit --baseline`).
+    pub diff: Option<Diff>,
     /// What the audit did: probes run, DNS queries and HTTP requests sent.
     #[serde(default)]
     pub stats: Stats,
@@ -45,6 +45,42 @@ pub struct Report {
     /// points its results there).
     #[serde(default)]
     pub targets: Vec<TargetInfo>,
+}
+
+/// Changes between a baseline report and this one. Findings are matched by check,
+/// target and subject, and compared by status only (a valid waiver counts as `waived`):
+/// messages, evidence, timestamps and durations are never compared, so countdowns
+/// (days left on a certificate) and timings are not changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Diff {
+    /// The baseline's `started_at`.
+    pub baseline_started_at: String,
+    /// Problems (fail, error, warn) the baseline did not have as problems.
+    pub new: Vec<Change>,
+    /// Problems of the baseline that are gone: passing, skipped, waived or no longer
+    /// reported.
+    pub fixed: Vec<Change>,
+    /// Findings in both whose status changed otherwise (warn → fail, fail → error…).
+    pub changed: Vec<Change>,
+    /// Findings in both with the same status.
+    pub unchanged: u32,
+}
+
+/// One finding that changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Change {
+    pub check: String,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub severity: Severity,
+    /// In the baseline: pass, warn, fail, error, skip or waived; absent when the baseline
+    /// had no such finding.
+    pub before: Option<String>,
+    /// Now; absent when this report has no such finding.
+    pub after: Option<String>,
+    /// The message now (the baseline's, for a finding no longer reported).
+    pub message: String,
 }
 
 /// One audited target.
@@ -197,6 +233,14 @@ impl Report {
             FailOn::Never => true,
             FailOn::Fail => !(counted(Status::Fail) || errors),
             FailOn::Warn => !(counted(Status::Fail) || counted(Status::Warn) || errors),
+            FailOn::New => self.diff.as_ref().is_none_or(|d| {
+                !d.new.iter().chain(&d.changed).any(|c| {
+                    let gating = |s: Option<&str>| {
+                        s == Some("fail") || (!allow_errors && s == Some("error"))
+                    };
+                    gating(c.after.as_deref()) && !gating(c.before.as_deref())
+                })
+            }),
         }
     }
 }
@@ -207,4 +251,7 @@ pub enum FailOn {
     Fail,
     Warn,
     Never,
+    /// Fails only on fail (and error) findings the baseline did not have at fail or
+    /// error; passes without a diff.
+    New,
 }
