@@ -1,6 +1,7 @@
 //! The audit: plan (targets × checks → probes), run each (probe, target) once,
 //! concurrently and under the session's budgets, judge, apply waivers, sort, summarise.
 
+mod blocked;
 pub mod plan;
 mod waivers;
 
@@ -57,6 +58,7 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
         findings.extend(judge(check, target, outcome, &config_json));
     }
 
+    blocked::apply(&mut findings, &audit.checks, &results);
     apply_waivers(&mut findings, &audit.config.waivers, opts.now);
     sort_findings(&mut findings);
 

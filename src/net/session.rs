@@ -26,6 +26,9 @@ pub struct NetSettings {
     pub deadline: Duration,
     /// More CA certificates to trust (`--ca-file`).
     pub ca_file: Option<PathBuf>,
+    /// Also trust the operating system's root store (`--system-roots`). Off by default:
+    /// certificates are judged against what browsers trust (the bundled Mozilla roots).
+    pub system_roots: bool,
     /// Follow redirects from public to internal addresses (`--allow-private`).
     pub allow_private: bool,
     /// Connection overrides (`--connect-to`).
@@ -39,6 +42,7 @@ impl Default for NetSettings {
             timeout: Duration::from_secs(5),
             deadline: Duration::from_secs(120),
             ca_file: None,
+            system_roots: false,
             allow_private: false,
             connect_to: Vec::new(),
         }
@@ -75,7 +79,7 @@ impl Session {
             nameserver: settings.nameserver,
             timeout: budgets.op,
         })?);
-        let trust = TlsTrust::load(settings.ca_file.as_deref())?;
+        let trust = TlsTrust::load_with_system(settings.ca_file.as_deref(), settings.system_roots)?;
         let options = Arc::new(NetOptions {
             trust,
             allow_private: settings.allow_private,
