@@ -73,5 +73,6 @@ pub fn net_settings(net: &NetArgs, deadline: f64) -> Result<NetSettings, AppErro
         system_roots: net.system_roots,
         allow_private: net.allow_private,
         connect_to: net.connect_to.clone(),
+        ..NetSettings::default()
     })
 }

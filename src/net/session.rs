@@ -11,7 +11,7 @@ use super::budgets::Budgets;
 use super::dns::{Dns, DnsSettings, DnsSetupError};
 use super::http::{HttpClient, HttpSetupError};
 use super::legacy::{LegacyError, LegacyOutcome, LegacyVersion, probe_version};
-use super::options::{ConnectTo, NetOptions};
+use super::options::{AddressPolicy, ConnectTo, NetOptions};
 use super::route::Router;
 use super::tls::{HandshakeOptions, HandshakeRecord, TlsError, TlsTrust, TrustError, handshake};
 
@@ -33,6 +33,12 @@ pub struct NetSettings {
     pub allow_private: bool,
     /// Connection overrides (`--connect-to`).
     pub connect_to: Vec<ConnectTo>,
+    /// A test hook: addresses the redirect guard treats as public although they are
+    /// internal (see [`AddressPolicy::public`]). Empty in real audits; no flag sets it.
+    pub public_addresses: Vec<std::net::IpAddr>,
+    /// Hosts the audit adds by convention (an unlisted `www.`), whose first HTTP hop is
+    /// guarded like a redirect from a public address. Filled in by `launchready::audit`.
+    pub derived_hosts: Vec<String>,
 }
 
 impl Default for NetSettings {
@@ -45,6 +51,8 @@ impl Default for NetSettings {
             system_roots: false,
             allow_private: false,
             connect_to: Vec::new(),
+            public_addresses: Vec::new(),
+            derived_hosts: Vec::new(),
         }
     }
 }
@@ -84,6 +92,15 @@ impl Session {
             trust,
             allow_private: settings.allow_private,
             connect_to: settings.connect_to.clone(),
+            policy: AddressPolicy {
+                allow_private: settings.allow_private,
+                public: settings.public_addresses.clone(),
+            },
+            derived_hosts: settings
+                .derived_hosts
+                .iter()
+                .map(|h| super::dns::normalise(h))
+                .collect(),
         });
         let router = Router::new(dns.clone(), options.clone());
         // A redirect walk stops at the walk budget, before the probe's, so that its
