@@ -2,6 +2,7 @@
 //! concurrently and under the session's budgets, judge, apply waivers, sort, summarise.
 
 mod blocked;
+mod bounds;
 pub mod plan;
 mod waivers;
 
@@ -59,6 +60,7 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
     }
 
     blocked::apply(&mut findings, &audit.checks, &results);
+    bounds::apply(&mut findings);
     apply_waivers(&mut findings, &audit.config.waivers, opts.now);
     sort_findings(&mut findings);
 

@@ -1,0 +1,110 @@
+//! Issue 8 item 21: an audit of 500 domains under `ulimit -n 1024` (soft and hard, so
+//! raising the soft limit cannot help) runs out of no file descriptors: the HTTP pool
+//! keeps at most one idle connection per host, briefly. Everything is on loopback: an
+//! in-process zone of 500 domains and one test web server.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::dns::{TestDns, Zone};
+use support::web::{Site, WebServer};
+
+const DOMAINS: usize = 500;
+
+#[test]
+fn five_hundred_domains_under_ulimit_1024_never_run_out_of_files() {
+    if std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("prlimit (util-linux) is needed for this test");
+    }
+    let mut zone = String::new();
+    let mut hosts = Vec::new();
+    for i in 0..DOMAINS {
+        zone.push_str(&format!("d{i} A 127.0.0.1\nwww.d{i} A 127.0.0.1\n"));
+        hosts.push(format!("d{i}.fleet.test"));
+        hosts.push(format!("www.d{i}.fleet.test"));
+    }
+    let dns = TestDns::start(vec![Zone::new("fleet.test.", &zone)]);
+    let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    let web = WebServer::start(Site::new(), &names);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config: String = std::iter::once("domains:\n".to_string())
+        .chain((0..DOMAINS).map(|i| format!("  - d{i}.fleet.test\n")))
+        .collect();
+    std::fs::write(dir.path().join("launchready.yaml"), config).expect("config");
+
+    let binary = assert_cmd::cargo::cargo_bin("launchready");
+    let started = Instant::now();
+    let output = assert_cmd::Command::new("prlimit")
+        .arg("--nofile=1024:1024")
+        .arg(binary)
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .current_dir(dir.path())
+        .args([
+            "audit",
+            "--resolver",
+            &dns.resolver_arg(),
+            "--format",
+            "json",
+        ])
+        .args(["--timeout", "5", "--deadline", "100"])
+        .args(["--only", "http.redirect-chain", "--only", "tls.cert-valid"])
+        .arg("--ca-file")
+        .arg(web.ca_file())
+        .args(web.connect_args(&names))
+        .timeout(Duration::from_secs(110))
+        .output()
+        .expect("ran");
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(findings.len() >= 2 * DOMAINS, "{} findings", findings.len());
+    let exhausted: Vec<&Value> = findings
+        .iter()
+        .filter(|f| {
+            let m = f["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            m.contains("too many open files")
+                || m.contains("os error 24")
+                || f["error"]["cause"] == "local_resource"
+        })
+        .collect();
+    assert!(
+        exhausted.is_empty(),
+        "{} findings ran out of files, e.g. {:#}",
+        exhausted.len(),
+        exhausted[0]
+    );
+    let errors: Vec<&Value> = findings.iter().filter(|f| f["status"] == "error").collect();
+    assert!(
+        errors.is_empty(),
+        "{} errors, e.g. {:#}",
+        errors.len(),
+        errors[0]
+    );
+    let tls_pass = findings
+        .iter()
+        .filter(|f| f["check"] == "tls.cert-valid" && f["status"] == "pass")
+        .count();
+    assert_eq!(tls_pass, 2 * DOMAINS);
+    eprintln!(
+        "500 domains under ulimit -n 1024: {} findings in {:.1} s, {} HTTP connections",
+        findings.len(),
+        elapsed.as_secs_f32(),
+        report["stats"]["http_connections"]
+    );
+}
