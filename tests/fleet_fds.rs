@@ -108,3 +108,39 @@ fn five_hundred_domains_under_ulimit_1024_never_run_out_of_files() {
         report["stats"]["http_connections"]
     );
 }
+
+/// A certificate with 5,000 names gives a report under 64 KiB: the message is cut at
+/// 1 KiB and the evidence list keeps 50 items, the last saying how many there were.
+#[test]
+fn a_certificate_with_5000_names_gives_a_small_report() {
+    let dns = TestDns::start(vec![Zone::new("big.test.", "@ A 127.0.0.1\n")]);
+    let mut names: Vec<String> = vec!["big.test".into()];
+    names.extend((0..4999).map(|i| format!("a{i}")));
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let web = WebServer::start(Site::new(), &refs);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("launchready.yaml"), "hosts: [big.test]\n").expect("config");
+    let output = support::cli::launchready(dir.path())
+        .args(["audit", "--resolver", &dns.resolver_arg(), "--format", "json"])
+        .args(["--timeout", "5", "--only", "tls.*"])
+        .arg("--ca-file")
+        .arg(web.ca_file())
+        .args(web.connect_args(&["big.test"]))
+        .output()
+        .expect("ran");
+    assert!(
+        output.stdout.len() < 64 * 1024,
+        "the report is {} bytes",
+        output.stdout.len()
+    );
+    let report = support::cli::json_stdout(&output);
+    let f = support::cli::finding(&report, "tls.hostname", "big.test");
+    assert_eq!(f["status"], "pass", "{f:#}");
+    let sans = f["evidence"]["sans"].as_array().expect("sans");
+    assert_eq!(sans.len(), 50);
+    assert_eq!(sans[49], "… 4,951 more (5,000 in all; first 49 shown)");
+    for f in report["findings"].as_array().expect("findings") {
+        assert!(f["message"].as_str().unwrap_or_default().len() <= 1024, "{f:#}");
+    }
+    eprintln!("5,000 SANs: report of {} bytes", output.stdout.len());
+}
