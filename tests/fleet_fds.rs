@@ -121,7 +121,13 @@ fn a_certificate_with_5000_names_gives_a_small_report() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("launchready.yaml"), "hosts: [big.test]\n").expect("config");
     let output = support::cli::launchready(dir.path())
-        .args(["audit", "--resolver", &dns.resolver_arg(), "--format", "json"])
+        .args([
+            "audit",
+            "--resolver",
+            &dns.resolver_arg(),
+            "--format",
+            "json",
+        ])
         .args(["--timeout", "5", "--only", "tls.*"])
         .arg("--ca-file")
         .arg(web.ca_file())
@@ -140,7 +146,10 @@ fn a_certificate_with_5000_names_gives_a_small_report() {
     assert_eq!(sans.len(), 50);
     assert_eq!(sans[49], "… 4,951 more (5,000 in all; first 49 shown)");
     for f in report["findings"].as_array().expect("findings") {
-        assert!(f["message"].as_str().unwrap_or_default().len() <= 1024, "{f:#}");
+        assert!(
+            f["message"].as_str().unwrap_or_default().len() <= 1024,
+            "{f:#}"
+        );
     }
     eprintln!("5,000 SANs: report of {} bytes", output.stdout.len());
 }
