@@ -135,9 +135,14 @@ pub struct NetArgs {
     /// Timeout of one network operation, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     pub timeout: f64,
-    /// Trust the CA certificates of this PEM file too (besides the webpki and system roots).
+    /// Trust the CA certificates of this PEM file too (besides the bundled Mozilla roots).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// Also trust the operating system's root store (off by default: certificates are
+    /// judged against what browsers trust, the bundled Mozilla roots, plus --ca-file;
+    /// the system store may hold distrusted or private roots). Honours SSL_CERT_FILE.
+    #[arg(long)]
+    pub system_roots: bool,
     /// Follow redirects from public to loopback, private, link-local or metadata addresses.
     #[arg(long)]
     pub allow_private: bool,

@@ -71,7 +71,22 @@ pub async fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         ));
     }
     let plan = load_plan(&request.load)?;
-    let session = Arc::new(Session::new(&request.net)?);
+    // The www. hosts nobody listed come from a DNS convention: guard their first hop.
+    let mut net = request.net.clone();
+    net.derived_hosts.extend(
+        crate::config::targets::expand(&plan.config)
+            .into_iter()
+            .filter(|t| {
+                matches!(
+                    t.inputs,
+                    crate::core::target::Inputs::Host(crate::core::target::HostInputs {
+                        listed: false
+                    })
+                )
+            })
+            .map(|t| t.name),
+    );
+    let session = Arc::new(Session::new(&net)?);
     let opts = RunOptions {
         concurrency: request.concurrency,
         now: request.now.unwrap_or_else(OffsetDateTime::now_utc),

@@ -34,6 +34,8 @@ fn client(dns: &TestDns, web: &WebServer, connect_to: Vec<ConnectTo>) -> HttpCli
         trust: TlsTrust::from_pem_roots(&pem).expect("trust"),
         allow_private: false,
         connect_to,
+        policy: Default::default(),
+        derived_hosts: Default::default(),
     };
     let net = Arc::new(net);
     HttpClient::new(
@@ -224,6 +226,8 @@ async fn an_http2_server_is_spoken_to_in_http2() {
         trust: TlsTrust::from_pem_roots(root_pem.as_bytes()).expect("trust"),
         allow_private: false,
         connect_to: vec![to(&format!("h2.test:443:{addr}"))],
+        policy: Default::default(),
+        derived_hosts: Default::default(),
     };
     let net = Arc::new(net);
     let http = HttpClient::new(

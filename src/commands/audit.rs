@@ -98,7 +98,9 @@ pub fn net_settings(net: &NetArgs, deadline: f64) -> Result<NetSettings, AppErro
         timeout: seconds(net.timeout, "--timeout")?,
         deadline: seconds(deadline, "--deadline")?,
         ca_file: net.ca_file.clone(),
+        system_roots: net.system_roots,
         allow_private: net.allow_private,
         connect_to: net.connect_to.clone(),
+        ..NetSettings::default()
     })
 }

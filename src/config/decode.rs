@@ -46,7 +46,7 @@ impl<'s> Decoder<'s> {
             .push(FileDiagnostic::new(self.file, span, message, label, help));
     }
 
-    fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
+    pub(crate) fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
         self.error(
             node.span.clone(),
             format!("{what} must be {expected}, not {}", node.kind_name()),

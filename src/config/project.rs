@@ -11,6 +11,7 @@ use time::Date;
 use super::decode::Decoder;
 use super::diagnostic::{ConfigErrors, SourceFile};
 use super::yaml::Node;
+use crate::core::target::SendsMail;
 
 /// A project's `launchready.yaml`.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -122,7 +123,7 @@ pub struct DomainEmail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dkim_selectors: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sends_mail: Option<bool>,
+    pub sends_mail: Option<SendsMail>,
 }
 
 impl DomainEmail {
@@ -183,13 +184,11 @@ pub struct Email {
     /// DKIM selectors to look up; well-known provider selectors are tried when empty.
     #[serde(default)]
     pub dkim_selectors: Vec<String>,
-    /// false: the domain sends no mail, so expect a null MX and `v=spf1 -all`.
-    #[serde(default = "yes")]
-    pub sends_mail: bool,
-}
-
-fn yes() -> bool {
-    true
+    /// `true`: the domain sends mail; `false`: it sends none, so expect a null MX and
+    /// `v=spf1 -all`; `auto` (the default): judged from DNS (a null MX with
+    /// `v=spf1 -all` means no mail).
+    #[serde(default)]
+    pub sends_mail: SendsMail,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
@@ -206,7 +205,7 @@ impl Default for Email {
     fn default() -> Self {
         Email {
             dkim_selectors: Vec::new(),
-            sends_mail: true,
+            sends_mail: SendsMail::Auto,
         }
     }
 }
@@ -519,10 +518,25 @@ fn domain_email(d: &mut Decoder, node: &Node) -> DomainEmail {
             );
         }
         if let Some(n) = f.get("sends_mail") {
-            email.sends_mail = d.bool(n, "sends_mail");
+            email.sends_mail = sends_mail(d, n);
         }
     }
     email
+}
+
+/// `true`, `false` or `auto`.
+fn sends_mail(d: &mut Decoder, node: &Node) -> Option<SendsMail> {
+    match &node.value {
+        super::yaml::NodeValue::Scalar { text, .. }
+            if !node.is_null() && SendsMail::parse(text).is_some() =>
+        {
+            SendsMail::parse(text)
+        }
+        _ => {
+            d.wrong_type(node, "sends_mail", "true, false or auto");
+            None
+        }
+    }
 }
 
 fn url_value(d: &mut Decoder, node: &Node, what: &str) -> Option<String> {
@@ -712,7 +726,7 @@ fn email(d: &mut Decoder, node: &Node) -> Email {
                 .collect();
         }
         if let Some(n) = f.get("sends_mail")
-            && let Some(b) = d.bool(n, "sends_mail")
+            && let Some(b) = sends_mail(d, n)
         {
             email.sends_mail = b;
         }

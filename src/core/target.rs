@@ -86,20 +86,64 @@ pub struct DomainInputs {
     pub email: EmailInputs,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct EmailInputs {
     /// DKIM selectors to look up; well-known provider selectors are tried when empty.
     pub dkim_selectors: Vec<String>,
-    /// Whether the domain sends mail.
-    pub sends_mail: bool,
+    /// Whether the domain sends mail: `true`, `false`, or `"auto"` (judged from DNS).
+    pub sends_mail: SendsMail,
 }
 
-impl Default for EmailInputs {
-    fn default() -> EmailInputs {
-        EmailInputs {
-            dkim_selectors: Vec::new(),
-            sends_mail: true,
+/// Whether a domain sends (and receives) mail, as `email.sends_mail` says. `Auto`, the
+/// default, leaves it to the DNS: a domain that publishes a null MX (RFC 7505) and
+/// `v=spf1 -all` declares that it sends no mail. Written as YAML/JSON `true`, `false` or
+/// `"auto"`; checks compare `inputs.email.sends_mail == true`, `== false`, `== 'auto'`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SendsMail {
+    #[default]
+    Auto,
+    Yes,
+    No,
+}
+
+impl SendsMail {
+    /// `true`, `false` or `auto`, as the config accepts it.
+    pub fn parse(s: &str) -> Option<SendsMail> {
+        match s.trim() {
+            "auto" => Some(SendsMail::Auto),
+            "true" | "True" | "TRUE" => Some(SendsMail::Yes),
+            "false" | "False" | "FALSE" => Some(SendsMail::No),
+            _ => None,
         }
+    }
+}
+
+impl From<bool> for SendsMail {
+    fn from(b: bool) -> SendsMail {
+        if b { SendsMail::Yes } else { SendsMail::No }
+    }
+}
+
+impl Serialize for SendsMail {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SendsMail::Auto => s.serialize_str("auto"),
+            SendsMail::Yes => s.serialize_bool(true),
+            SendsMail::No => s.serialize_bool(false),
+        }
+    }
+}
+
+impl JsonSchema for SendsMail {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SendsMail".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "true: the domain sends mail (DKIM and MX required); false: it sends none (a null MX and v=spf1 -all expected); auto (the default): judged from DNS, a null MX with v=spf1 -all meaning no mail.",
+            "anyOf": [{"type": "boolean"}, {"const": "auto"}]
+        })
     }
 }
 

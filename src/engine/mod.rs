@@ -1,6 +1,8 @@
 //! The audit: plan (targets × checks → probes), run each (probe, target) once,
 //! concurrently and under the session's budgets, judge, apply waivers, sort, summarise.
 
+mod blocked;
+mod bounds;
 pub mod plan;
 pub mod progress;
 mod waivers;
@@ -67,6 +69,8 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
         findings.extend(judge(check, target, outcome, &config_json));
     }
 
+    blocked::apply(&mut findings, &audit.checks, &results);
+    bounds::apply(&mut findings);
     if let Some(p) = &opts.progress {
         p.report(ProgressEvent::Judged {
             findings: findings.len(),

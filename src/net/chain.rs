@@ -10,7 +10,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use url::Url;
 
-use super::options::is_internal;
 use crate::core::cause::Cause;
 
 /// The most requests one walk makes (the start and nine redirects).
@@ -333,23 +332,22 @@ pub fn loop_key(url: &Url) -> String {
     u.to_string()
 }
 
-/// The first address of `next` that a redirect must not lead to: an internal address
-/// when the previous hop was on a public one. Addresses given by `--connect-to` are the
-/// user's choice and never refused; `allow_private` lifts the rule.
+/// The first address of `next` that a redirect must not lead to: a link-local or
+/// metadata address always, an internal address when the previous hop was on a public
+/// one or on an unknown one (fail closed). Addresses given by `--connect-to` are the
+/// user's choice and never refused; `allow_private` lifts the rule. The default
+/// [`AddressPolicy`](super::options::AddressPolicy); the walk uses the session's.
 pub fn blocked_address(
     previous: Option<IpAddr>,
     next: &[IpAddr],
     overridden: bool,
     allow_private: bool,
 ) -> Option<IpAddr> {
-    if allow_private || overridden {
-        return None;
-    }
-    let previous = previous?;
-    if is_internal(previous) {
-        return None;
-    }
-    next.iter().copied().find(|ip| is_internal(*ip))
+    let policy = super::options::AddressPolicy {
+        allow_private,
+        public: Vec::new(),
+    };
+    policy.blocked(super::options::Origin::Redirect(previous), next, overridden)
 }
 
 /// The CDN or hosting platform named by response headers, if any. `headers` has
@@ -529,7 +527,15 @@ mod tests {
             blocked_address(Some(private), &[private], false, false),
             None
         );
-        assert_eq!(blocked_address(None, &[private], false, false), None);
+        // An unknown previous address fails closed; metadata is refused from anywhere.
+        assert_eq!(
+            blocked_address(None, &[private], false, false),
+            Some(private)
+        );
+        assert_eq!(
+            blocked_address(Some(private), &[metadata], false, false),
+            Some(metadata)
+        );
         assert_eq!(blocked_address(Some(public), &[public], false, false), None);
     }
 

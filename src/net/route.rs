@@ -82,6 +82,47 @@ impl Router {
     }
 }
 
+/// How many addresses of each family [`Router::destinations`] gives.
+pub const MAX_PER_FAMILY: usize = 4;
+
+impl Router {
+    /// Every address a connection to `host:port` could go to, so that each can be
+    /// tested: the `--connect-to` override alone when there is one, else the first
+    /// [`MAX_PER_FAMILY`] IPv4 and the first [`MAX_PER_FAMILY`] IPv6 addresses (sorted),
+    /// the one [`Router::destination`] picks first. A host without addresses is the same
+    /// `nxdomain` error as there.
+    pub async fn destinations(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<Vec<Destination>, ProbeError> {
+        let first = self.destination(host, port).await?;
+        if first.source == AddressSource::ConnectTo {
+            return Ok(vec![first]);
+        }
+        let ips = self.addresses(host).await?;
+        let resolved = first.resolved.clone();
+        let mut out = vec![first];
+        for ip in bounded(&ips) {
+            if ip != out[0].addr.ip() {
+                out.push(Destination {
+                    addr: SocketAddr::new(ip, port),
+                    source: AddressSource::Dns,
+                    resolved: resolved.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The first [`MAX_PER_FAMILY`] addresses of each family, IPv4 first.
+fn bounded(ips: &[IpAddr]) -> Vec<IpAddr> {
+    let v4 = ips.iter().filter(|ip| ip.is_ipv4()).take(MAX_PER_FAMILY);
+    let v6 = ips.iter().filter(|ip| ip.is_ipv6()).take(MAX_PER_FAMILY);
+    v4.chain(v6).copied().collect()
+}
+
 /// IPv4 first: it is what most clients still reach first, and what most hosting serves.
 fn choose(ips: &[IpAddr]) -> Option<IpAddr> {
     ips.iter()
@@ -113,6 +154,21 @@ async fn no_address(host: &str, dns: &Dns) -> ProbeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn destinations_are_bounded_per_family() {
+        let ips: Vec<IpAddr> = (1..=6)
+            .map(|i| format!("192.0.2.{i}"))
+            .chain((1..=6).map(|i| format!("2001:db8::{i}")))
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let b = bounded(&ips);
+        assert_eq!(b.len(), 2 * MAX_PER_FAMILY);
+        assert_eq!(b[0], "192.0.2.1".parse::<IpAddr>().unwrap());
+        assert_eq!(b[3], "192.0.2.4".parse::<IpAddr>().unwrap());
+        assert_eq!(b[4], "2001:db8::1".parse::<IpAddr>().unwrap());
+        assert!(b.iter().all(|ip| ip.to_string() != "192.0.2.5"));
+    }
 
     #[test]
     fn ipv4_is_preferred_then_the_first_ipv6() {

@@ -11,7 +11,7 @@ use super::budgets::Budgets;
 use super::dns::{Dns, DnsSettings, DnsSetupError};
 use super::http::{HttpClient, HttpSetupError};
 use super::legacy::{LegacyError, LegacyOutcome, LegacyVersion, probe_version};
-use super::options::{ConnectTo, NetOptions};
+use super::options::{AddressPolicy, ConnectTo, NetOptions};
 use super::route::Router;
 use super::tls::{HandshakeOptions, HandshakeRecord, TlsError, TlsTrust, TrustError, handshake};
 
@@ -26,10 +26,19 @@ pub struct NetSettings {
     pub deadline: Duration,
     /// More CA certificates to trust (`--ca-file`).
     pub ca_file: Option<PathBuf>,
+    /// Also trust the operating system's root store (`--system-roots`). Off by default:
+    /// certificates are judged against what browsers trust (the bundled Mozilla roots).
+    pub system_roots: bool,
     /// Follow redirects from public to internal addresses (`--allow-private`).
     pub allow_private: bool,
     /// Connection overrides (`--connect-to`).
     pub connect_to: Vec<ConnectTo>,
+    /// A test hook: addresses the redirect guard treats as public although they are
+    /// internal (see [`AddressPolicy::public`]). Empty in real audits; no flag sets it.
+    pub public_addresses: Vec<std::net::IpAddr>,
+    /// Hosts the audit adds by convention (an unlisted `www.`), whose first HTTP hop is
+    /// guarded like a redirect from a public address. Filled in by `launchready::audit`.
+    pub derived_hosts: Vec<String>,
 }
 
 impl Default for NetSettings {
@@ -39,8 +48,11 @@ impl Default for NetSettings {
             timeout: Duration::from_secs(5),
             deadline: Duration::from_secs(120),
             ca_file: None,
+            system_roots: false,
             allow_private: false,
             connect_to: Vec::new(),
+            public_addresses: Vec::new(),
+            derived_hosts: Vec::new(),
         }
     }
 }
@@ -75,11 +87,20 @@ impl Session {
             nameserver: settings.nameserver,
             timeout: budgets.op,
         })?);
-        let trust = TlsTrust::load(settings.ca_file.as_deref())?;
+        let trust = TlsTrust::load_with_system(settings.ca_file.as_deref(), settings.system_roots)?;
         let options = Arc::new(NetOptions {
             trust,
             allow_private: settings.allow_private,
             connect_to: settings.connect_to.clone(),
+            policy: AddressPolicy {
+                allow_private: settings.allow_private,
+                public: settings.public_addresses.clone(),
+            },
+            derived_hosts: settings
+                .derived_hosts
+                .iter()
+                .map(|h| super::dns::normalise(h))
+                .collect(),
         });
         let router = Router::new(dns.clone(), options.clone());
         // A redirect walk stops at the walk budget, before the probe's, so that its

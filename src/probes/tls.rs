@@ -85,6 +85,28 @@ pub struct TlsFacts {
     /// The CAA `issue` domains of that CA (e.g. `letsencrypt.org`), sorted; empty when
     /// launchready does not know the CA.
     pub caa_identities: Vec<String>,
+    /// The host's other addresses (up to 4 per family besides `address`), each
+    /// handshaken too: a stale AAAA or a second A record may serve another certificate.
+    pub other_addresses: Vec<AddressTls>,
+    /// Those whose certificate does not verify for the host, as `ADDRESS: reason`.
+    pub failing_addresses: Vec<String>,
+}
+
+/// What one more address of the host presented.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct AddressTls {
+    /// `IP:443`.
+    pub address: String,
+    /// A certificate was presented (the handshake got that far).
+    pub reached: bool,
+    /// Its chain verifies for the host, now (hostname included).
+    pub valid: bool,
+    /// Why not, or why the handshake failed.
+    pub error: Option<String>,
+    /// The same leaf certificate as at `address`.
+    pub same_certificate: bool,
+    /// The leaf's end of validity, when one was presented.
+    pub not_after: Option<String>,
 }
 
 /// What the first handshake showed, completed or not.
@@ -102,7 +124,11 @@ struct Observed {
 
 pub async fn probe(host: &str, ctx: &ProbeContext) -> Result<TlsFacts, ProbeError> {
     let host = normalise(host);
-    let dest = ctx.net.router.destination(&host, HTTPS_PORT).await?;
+    let mut dests = ctx.net.router.destinations(&host, HTTPS_PORT).await?;
+    let others = dests.split_off(1);
+    let Some(dest) = dests.pop() else {
+        return Err(ProbeError::new(Cause::Internal, "no destination"));
+    };
     let opts = HandshakeOptions {
         timeout: ctx.net.budgets.op,
         ..HandshakeOptions::default()
@@ -150,6 +176,23 @@ pub async fn probe(host: &str, ctx: &ProbeContext) -> Result<TlsFacts, ProbeErro
         ),
         _ => e,
     });
+    let other_addresses = futures::future::join_all(
+        others
+            .iter()
+            .map(|d| other_address(d.addr, &host, observed.chain_der.first(), ctx, &opts)),
+    )
+    .await;
+    let failing_addresses = other_addresses
+        .iter()
+        .filter(|a| a.reached && !a.valid)
+        .map(|a| {
+            format!(
+                "{}: {}",
+                a.address,
+                a.error.as_deref().unwrap_or("does not verify")
+            )
+        })
+        .collect();
     let issuer_organisation = leaf.issuer_organisation.clone();
     let caa = issuer_organisation
         .as_deref()
@@ -183,7 +226,49 @@ pub async fn probe(host: &str, ctx: &ProbeContext) -> Result<TlsFacts, ProbeErro
         chain,
         unreadable,
         host,
+        other_addresses,
+        failing_addresses,
     })
+}
+
+/// One handshake with another address of the host: whether it presents a certificate
+/// that verifies for the host, and whether it is the same as the first address's.
+async fn other_address(
+    addr: SocketAddr,
+    host: &str,
+    first_leaf: Option<&Vec<u8>>,
+    ctx: &ProbeContext,
+    opts: &HandshakeOptions,
+) -> AddressTls {
+    let mut out = AddressTls {
+        address: addr.to_string(),
+        reached: false,
+        valid: false,
+        error: None,
+        same_certificate: false,
+        not_after: None,
+    };
+    match observe(addr, host, ctx, opts).await {
+        Ok(o) => {
+            out.reached = true;
+            out.valid = o.verdict.valid && o.completed;
+            out.same_certificate = o.chain_der.first() == first_leaf;
+            out.not_after = o
+                .chain_der
+                .first()
+                .and_then(|der| parse_certificate(der, OffsetDateTime::now_utc()).ok())
+                .map(|c| c.not_after);
+            out.error = if o.verdict.valid {
+                o.error
+            } else {
+                stable(o.verdict)
+                    .message
+                    .or_else(|| Some("the certificate does not verify".into()))
+            };
+        }
+        Err(e) => out.error = Some(e.message),
+    }
+    out
 }
 
 /// The first handshake (TLS 1.2 and 1.3 offered). One that fails after the server

@@ -1,5 +1,8 @@
-//! Trust: the roots a handshake is verified against (the webpki roots, the system
-//! store, `--ca-file`), and chain checks that need only the roots.
+//! Trust: the roots a handshake is verified against, and chain checks that need only
+//! the roots. By default what browsers trust: the bundled Mozilla roots (webpki-roots)
+//! plus `--ca-file`. The operating system's store is opt-in (`--system-roots`): it can
+//! hold roots browsers have distrusted (Entrust, left in Debian's ca-certificates),
+//! mkcert's or a company's own root, which must not make a certificate pass.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -57,6 +60,24 @@ impl fmt::Debug for TlsTrust {
     }
 }
 
+/// Adds the operating system's roots; what could not be read is noted in the summary.
+fn add_system_roots(roots: &mut RootCertStore, summary: &mut TrustSummary) {
+    let native = rustls_native_certs::load_native_certs();
+    summary.system_errors = native
+        .errors
+        .iter()
+        .map(|e| crate::core::text::truncate(&e.to_string(), MAX_MESSAGE))
+        .collect();
+    let before = roots.len();
+    let (_added, ignored) = roots.add_parsable_certificates(native.certs);
+    summary.system_roots = roots.len() - before;
+    if ignored > 0 {
+        summary.system_errors.push(format!(
+            "{ignored} system certificates could not be used as roots"
+        ));
+    }
+}
+
 /// Why the trust store could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrustError {
@@ -85,31 +106,31 @@ pub enum TrustError {
 }
 
 impl TlsTrust {
-    /// webpki roots + the system store + the certificates of `ca_file`, if given.
+    /// What browsers trust: the webpki (Mozilla) roots + the certificates of `ca_file`,
+    /// if given. The system store is not read: see [`TlsTrust::load_with_system`].
+    pub fn load(ca_file: Option<&Path>) -> Result<TlsTrust, TrustError> {
+        Self::load_with_system(ca_file, false)
+    }
+
+    /// webpki roots + the certificates of `ca_file`, if given + the operating system's
+    /// store when `system_roots` (`--system-roots`; rustls-native-certs reads it, and
+    /// honours `SSL_CERT_FILE` / `SSL_CERT_DIR`).
     ///
     /// Errors reading the system store are not fatal: see [`TrustSummary::system_errors`].
-    /// Reads files synchronously: build it once at start-up and clone it. A CA file that is missing, unreadable, not PEM or holds no certificates is an error
-    /// naming the file.
-    pub fn load(ca_file: Option<&Path>) -> Result<TlsTrust, TrustError> {
+    /// Reads files synchronously: build it once at start-up and clone it. A CA file that
+    /// is missing, unreadable, not PEM or holds no certificates is an error naming the file.
+    pub fn load_with_system(
+        ca_file: Option<&Path>,
+        system_roots: bool,
+    ) -> Result<TlsTrust, TrustError> {
         let mut roots = RootCertStore::empty();
         let mut summary = TrustSummary::default();
 
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         summary.webpki_roots = roots.len();
 
-        let native = rustls_native_certs::load_native_certs();
-        summary.system_errors = native
-            .errors
-            .iter()
-            .map(|e| crate::core::text::truncate(&e.to_string(), MAX_MESSAGE))
-            .collect();
-        let before = roots.len();
-        let (_added, ignored) = roots.add_parsable_certificates(native.certs);
-        summary.system_roots = roots.len() - before;
-        if ignored > 0 {
-            summary.system_errors.push(format!(
-                "{ignored} system certificates could not be used as roots"
-            ));
+        if system_roots {
+            add_system_roots(&mut roots, &mut summary);
         }
 
         if let Some(path) = ca_file {
