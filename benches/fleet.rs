@@ -67,7 +67,17 @@ fn main() {
     );
     println!(
         "{:>6} {:>9} {:>9} {:>9} {:>10} {:>14} {:>7} {:>6} {:>6} {:>6} {:>6}",
-        "N", "wall s", "CPU s", "RSS MB", "findings", "judge ms/dom", "pass", "warn", "fail", "error", "skip"
+        "N",
+        "wall s",
+        "CPU s",
+        "RSS MB",
+        "findings",
+        "judge ms/dom",
+        "pass",
+        "warn",
+        "fail",
+        "error",
+        "skip"
     );
     for n in sizes {
         let line = run(n, rtt, &extra);
@@ -146,7 +156,7 @@ fn run(n: usize, rtt: Duration, extra: &[String]) -> String {
         "the child audit failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
 }
 
 /// The child: one audit of N domains in this process, measured.

@@ -4,6 +4,7 @@ mod audit;
 mod catalog;
 mod explain;
 mod facts;
+mod merge;
 mod output;
 mod render;
 mod schema;
@@ -108,6 +109,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> Result<ExitCode, AppError> {
         Command::Schema { which } => schema::run(*which, out),
         Command::Facts(args) => facts::run(args, out),
         Command::Render(args) => render::run(args, cli, out),
+        Command::Merge(args) => merge::run(args, out),
     }
 }
 

@@ -200,8 +200,8 @@ impl WebServer {
         for names in groups {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let (chain, key) = leaf_for(&root, &names);
-            let certified = rustls::sign::CertifiedKey::from_der(chain, key, &provider)
-                .expect("certified key");
+            let certified =
+                rustls::sign::CertifiedKey::from_der(chain, key, &provider).expect("certified key");
             for name in &names {
                 by_name
                     .add(name, certified.clone())
