@@ -139,7 +139,7 @@ fn units(plan: &ProbePlan) -> Vec<Unit> {
         });
         unit.targets.push(ti);
     }
-    let mut owner_of_target: Vec<&str> = plan.targets.iter().map(|t| plan.owner_of(t)).collect();
+    let owner_of_target: Vec<&str> = plan.targets.iter().map(|t| plan.owner_of(t)).collect();
     for &(ci, ti) in &plan.jobs {
         if let Some(unit) = owner_of_target.get(ti).and_then(|o| by_owner.get_mut(o)) {
             unit.jobs.push((ci, ti));
@@ -160,7 +160,6 @@ fn units(plan: &ProbePlan) -> Vec<Unit> {
             unit.probes.push((key.clone(), target.clone()));
         }
     }
-    owner_of_target.clear();
     order
         .into_iter()
         .filter_map(|o| by_owner.remove(o))
@@ -311,12 +310,7 @@ async fn audit_unit(unit: Unit, common: Arc<Common>) -> Vec<Finding> {
             inputs: inputs.get(&ti).cloned().unwrap_or_else(Shared::null),
         };
         let facts = gather(check, target, &common.plan, &results);
-        findings.extend(judge(
-            check,
-            target,
-            facts.as_ref().map_err(|e| e),
-            &bindings,
-        ));
+        findings.extend(judge(check, target, facts.as_ref(), &bindings));
     }
     if let Some(m) = &common.metrics {
         m.add_judging(judging.elapsed(), unit.jobs.len(), findings.len());
