@@ -35,6 +35,7 @@ pub enum ColorChoice {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
 pub enum Command {
     /// Audit domains (and everything in launchready.yaml).
     Audit(AuditArgs),
@@ -69,6 +70,9 @@ pub enum Command {
     /// Write a commented launchready.yaml from what the working directory holds
     /// (.env.example, .vercel/project.json, Next.js webhook and auth routes).
     Init(InitArgs),
+    /// Combine the JSON reports of the shards of one audit (`audit --shard I/N`) into
+    /// one report, printed to stdout: summary recomputed, overlapping shards refused.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -182,12 +186,23 @@ pub struct AuditArgs {
     pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub net: NetArgs,
-    /// Probes running at once.
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    /// Probes running at once (connections stay under their own caps).
+    #[arg(long, value_name = "N", default_value_t = launchready::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
-    /// The longest the whole audit may take, in seconds.
+    /// The longest one target (a domain with its hosts) may take, in seconds; a slow
+    /// target never holds up the others.
     #[arg(long, value_name = "SECS", default_value_t = 120.0)]
     pub deadline: f64,
+    /// The longest the whole audit may take, in seconds (default: no cap).
+    #[arg(long, value_name = "SECS")]
+    pub max_duration: Option<f64>,
+    /// Also audit the domains of this file: one per line, `#` comments; `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub targets_file: Option<PathBuf>,
+    /// Audit only shard I of N: the targets whose stable hash falls in it (a domain
+    /// always lands in the same shard); combine the reports with `launchready merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<launchready::engine::Shard>,
     /// Run only the checks matching these ids or globs (repeatable, comma-separated).
     #[arg(long, value_name = "GLOB")]
     pub only: Vec<String>,
@@ -226,4 +241,11 @@ pub struct RenderArgs {
     /// A folder whose handover.html / handover.md replace the built-in templates.
     #[arg(long, value_name = "DIR")]
     pub template: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The JSON reports of the shards (`audit --shard I/N --format json=FILE`).
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
 }

@@ -15,4 +15,4 @@ pub mod probes;
 pub mod report;
 mod run;
 
-pub use run::{AuditError, AuditRequest, all_probes, audit, facts};
+pub use run::{AuditError, AuditRequest, DEFAULT_CONCURRENCY, all_probes, audit, facts};

@@ -17,6 +17,10 @@ use crate::net::session::{NetSettings, Session, SessionError};
 use crate::probes::ProbeContext;
 use crate::report::model::Report;
 
+/// Probes running at once by default: enough for a fleet of a thousand domains at
+/// internet round-trip times; the connection caps keep it polite to each server.
+pub const DEFAULT_CONCURRENCY: usize = 256;
+
 /// Everything one audit needs: what to load, how to reach the network, how hard to push.
 #[derive(Debug, Clone)]
 pub struct AuditRequest {
@@ -28,6 +32,12 @@ pub struct AuditRequest {
     pub now: Option<OffsetDateTime>,
     /// Told of each probe that ends and of the findings (a progress line).
     pub progress: Option<Progress>,
+    /// Counters of what the audit spent (judging time), for benchmarks.
+    pub metrics: Option<Arc<engine::Metrics>>,
+    /// `--shard I/N`: audit only the targets whose stable hash falls in shard I.
+    pub shard: Option<engine::Shard>,
+    /// `--max-duration`: a cap on the whole audit (each target has `net.deadline`).
+    pub audit_cap: Option<std::time::Duration>,
 }
 
 impl AuditRequest {
@@ -35,9 +45,12 @@ impl AuditRequest {
         AuditRequest {
             load,
             net,
-            concurrency: 16,
+            concurrency: DEFAULT_CONCURRENCY,
             now: None,
             progress: None,
+            metrics: None,
+            shard: None,
+            audit_cap: None,
         }
     }
 }
@@ -91,6 +104,9 @@ pub async fn audit(request: &AuditRequest) -> Result<Report, AuditError> {
         concurrency: request.concurrency,
         now: request.now.unwrap_or_else(OffsetDateTime::now_utc),
         progress: request.progress.clone(),
+        metrics: request.metrics.clone(),
+        shard: request.shard,
+        audit_cap: request.audit_cap,
     };
     Ok(engine::run(&plan, session, &opts).await)
 }

@@ -9,7 +9,8 @@
     clippy::print_stderr
 )]
 
-use launchready::checks::judge::judge;
+use launchready::checks::expr::Facts;
+use launchready::checks::judge::{Bindings, judge};
 use launchready::checks::selected::SelectedCheck;
 use launchready::config::catalog::Catalog;
 use launchready::core::target::{Target, TargetKind};
@@ -37,14 +38,14 @@ fn run(id: &str, params: Value, facts: Value) -> Finding {
 
 /// Like [`run`], with `config` as the parsed launchready.yaml.
 fn run_with(id: &str, params: Value, facts: Value, config: Value) -> Finding {
-    let Value::Object(facts) = facts else {
-        panic!("facts must be an object");
-    };
+    assert!(facts.is_object(), "facts must be an object");
+    let check = check(id, params);
+    let target = Target::new(TargetKind::Host, "acme.test");
     let findings = judge(
-        &check(id, params),
-        &Target::new(TargetKind::Host, "acme.test"),
-        Ok(&facts),
-        &config,
+        &check,
+        &target,
+        Ok(&Facts::from_json(&facts)),
+        &Bindings::from_json(&config, &check, &target),
     );
     assert_eq!(findings.len(), 1);
     let f = findings.into_iter().next().expect("one finding");

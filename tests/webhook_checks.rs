@@ -11,7 +11,8 @@
 
 use std::sync::Arc;
 
-use launchready::checks::judge::judge;
+use launchready::checks::expr::Facts;
+use launchready::checks::judge::{Bindings, judge};
 use launchready::checks::selected::SelectedCheck;
 use launchready::config::check_spec::decode_spec;
 use launchready::config::diagnostic::SourceFile;
@@ -91,7 +92,13 @@ fn judged(id: &str, facts: Value) -> Finding {
     );
     let mut map = Map::new();
     map.insert("webhook".into(), facts);
-    let mut findings = judge(&check(id), &target, Ok(&map), &Value::Null);
+    let check = check(id);
+    let mut findings = judge(
+        &check,
+        &target,
+        Ok(&Facts::from_json(&Value::Object(map))),
+        &Bindings::from_json(&Value::Null, &check, &target),
+    );
     assert_eq!(findings.len(), 1);
     findings.remove(0)
 }

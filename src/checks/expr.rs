@@ -3,10 +3,14 @@
 //! `config`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
+use cel::common::traits::Indexer;
+use cel::common::types::{CelNull, CelString, MAP_TYPE, Type};
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::objects::Key;
-use cel::{Context, Program, Value};
+use cel::{Context, Env, ExecutionError, Program, Value};
 
 /// The variables a check expression may use.
 pub const VARIABLES: &[&str] = &["facts", "params", "target", "inputs", "item", "config"];
@@ -68,8 +72,10 @@ impl Expr {
     }
 
     pub fn evaluate(&self, scope: &Scope) -> Result<Value, EvalError> {
+        let mut context = Context::with_env(env());
+        context.set_variable_resolver(scope);
         self.program
-            .execute(&scope.context())
+            .execute(&context)
             .map_err(|e| EvalError(format!("`{}`: {e}", self.source)))
     }
 
@@ -112,40 +118,179 @@ fn macro_variables(source: &str) -> Vec<String> {
 #[error("check expression failed: {0}")]
 pub struct EvalError(pub String);
 
-/// The variables one evaluation sees. CEL values share their data (`Arc`), so making a
-/// context per evaluation is cheap.
+/// A value converted to CEL once and then shared, never copied, by every evaluation
+/// that reads it: the configuration once per audit, a probe's facts once per target.
+#[derive(Clone, Debug)]
+pub struct Shared(Arc<dyn Val>);
+
+impl Shared {
+    /// Converts JSON to CEL (see [`to_cel`]).
+    pub fn from_json(value: &serde_json::Value) -> Shared {
+        Shared::from_value(to_cel(value))
+    }
+
+    /// A CEL value, shared. A value with no CEL representation (none comes from JSON)
+    /// becomes null.
+    pub fn from_value(value: Value) -> Shared {
+        let boxed: Box<dyn Val> = value
+            .try_into()
+            .unwrap_or_else(|_| Box::new(CelNull) as Box<dyn Val>);
+        Shared(Arc::from(boxed))
+    }
+
+    pub fn null() -> Shared {
+        Shared(Arc::new(CelNull))
+    }
+
+    fn val(&self) -> &(dyn Val + 'static) {
+        &*self.0
+    }
+}
+
+/// The `facts` variable of one check on one target: each probe's facts by probe name,
+/// shared with every other check that reads them.
+#[derive(Clone, Debug, Default)]
+pub struct Facts(Arc<[(String, Shared)]>);
+
+impl Facts {
+    pub fn new(entries: Vec<(String, Shared)>) -> Facts {
+        Facts(entries.into())
+    }
+
+    /// From a JSON object of probe name to facts (tests, `launchready facts`).
+    pub fn from_json(facts: &serde_json::Value) -> Facts {
+        match facts {
+            serde_json::Value::Object(map) => Facts::new(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Shared::from_json(v)))
+                    .collect(),
+            ),
+            _ => Facts::default(),
+        }
+    }
+
+    fn entry(&self, name: &str) -> Option<&Shared> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+impl Val for Facts {
+    fn get_type(&self) -> &Type {
+        <Self as Val>::cel_type()
+    }
+
+    fn cel_type() -> &'static Type {
+        &MAP_TYPE
+    }
+
+    fn as_indexer<'b, 'v>(&'b self) -> Option<&'b (dyn Indexer + 'v)>
+    where
+        Self: 'v,
+    {
+        Some(self)
+    }
+
+    fn into_indexer<'v>(self: Box<Self>) -> Option<Box<dyn Indexer + 'v>>
+    where
+        Self: 'v,
+    {
+        Some(self)
+    }
+
+    fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v>
+    where
+        Self: 'v,
+    {
+        Box::new(self.clone())
+    }
+}
+
+impl Indexer for Facts {
+    fn get<'b, 'v>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'v>, ExecutionError>
+    where
+        Self: 'v,
+    {
+        let Some(name) = idx.downcast_ref::<CelString>() else {
+            return Err(ExecutionError::UnexpectedType {
+                got: idx.get_type().name().to_owned(),
+                want: "string".to_owned(),
+            });
+        };
+        match self.entry(name.inner()) {
+            Some(v) => Ok(CowVal::Borrowed(v.val())),
+            None => Err(ExecutionError::NoSuchKey(Arc::new(
+                name.inner().to_string(),
+            ))),
+        }
+    }
+
+    fn steal<'v>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'v>, ExecutionError>
+    where
+        Self: 'v,
+    {
+        Indexer::get(&*self, idx).map(CowVal::into_owned)
+    }
+}
+
+/// The standard CEL environment, built once: building it registers every standard
+/// function, far too much work to repeat per evaluation.
+fn env() -> Arc<Env> {
+    static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(Env::stdlib()));
+    ENV.clone()
+}
+
+/// The variables one (check, target) sees, each converted to CEL once and shared:
+/// evaluating an expression binds them by reference, copying nothing.
 #[derive(Clone)]
 pub struct Scope {
-    facts: Value,
-    params: Value,
-    target: Value,
+    facts: Facts,
+    params: Shared,
+    target: Shared,
     /// What the target carries: a domain's email settings, a URL's `expect`, …
-    inputs: Value,
-    config: Value,
-    item: Value,
+    inputs: Shared,
+    config: Shared,
+    item: Shared,
 }
 
 impl Scope {
+    /// Converts every variable (tests; the engine uses [`Scope::shared`]).
     pub fn new(
         facts: &serde_json::Value,
         params: &serde_json::Value,
         target: &str,
         config: &serde_json::Value,
     ) -> Scope {
+        Scope::shared(
+            Facts::from_json(facts),
+            Shared::from_json(params),
+            target,
+            Shared::null(),
+            Shared::from_json(config),
+        )
+    }
+
+    /// A scope of values converted beforehand.
+    pub fn shared(
+        facts: Facts,
+        params: Shared,
+        target: &str,
+        inputs: Shared,
+        config: Shared,
+    ) -> Scope {
         Scope {
-            facts: to_cel(facts),
-            params: to_cel(params),
-            target: Value::String(Arc::new(target.to_string())),
-            inputs: Value::Null,
-            config: to_cel(config),
-            item: Value::Null,
+            facts,
+            params,
+            target: Shared(Arc::new(CelString::from(target.to_string()))),
+            inputs,
+            config,
+            item: Shared::null(),
         }
     }
 
     /// The same scope with the target's inputs bound to `inputs`.
     pub fn with_inputs(self, inputs: &serde_json::Value) -> Scope {
         Scope {
-            inputs: to_cel(inputs),
+            inputs: Shared::from_json(inputs),
             ..self
         }
     }
@@ -153,20 +298,24 @@ impl Scope {
     /// The same scope with `item` bound to one element of an `each` list.
     pub fn with_item(&self, item: Value) -> Scope {
         Scope {
-            item,
+            item: Shared::from_value(item),
             ..self.clone()
         }
     }
+}
 
-    fn context(&self) -> Context<'static, 'static> {
-        let mut context = Context::default();
-        context.add_variable_from_value("facts", self.facts.clone());
-        context.add_variable_from_value("params", self.params.clone());
-        context.add_variable_from_value("target", self.target.clone());
-        context.add_variable_from_value("inputs", self.inputs.clone());
-        context.add_variable_from_value("config", self.config.clone());
-        context.add_variable_from_value("item", self.item.clone());
-        context
+impl VariableResolver for Scope {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        let value: &dyn Val = match variable {
+            "facts" => &self.facts,
+            "params" => self.params.val(),
+            "target" => self.target.val(),
+            "inputs" => self.inputs.val(),
+            "config" => self.config.val(),
+            "item" => self.item.val(),
+            _ => return None,
+        };
+        Some(CowVal::Borrowed(value))
     }
 }
 

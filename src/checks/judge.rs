@@ -2,21 +2,42 @@
 
 use serde_json::{Map, Value};
 
-use super::expr::{Scope, to_json};
+use super::expr::{Facts, Scope, Shared, to_json};
 use super::selected::SelectedCheck;
 use crate::core::cause::{Cause, ProbeError};
 use crate::core::target::Target;
 use crate::report::model::{ErrorNote, Finding, Status};
 
-/// The findings of one check on one target. `facts` maps probe name to facts, or is the
-/// first probe error.
+/// What a check's expressions read besides the facts, each converted to CEL once: the
+/// configuration once per audit, a check's params once per check, a target's inputs
+/// once per target.
+#[derive(Debug, Clone)]
+pub struct Bindings {
+    pub config: Shared,
+    pub params: Shared,
+    pub inputs: Shared,
+}
+
+impl Bindings {
+    /// Converts each (tests, and callers judging one pair).
+    pub fn from_json(config: &Value, check: &SelectedCheck, target: &Target) -> Bindings {
+        Bindings {
+            config: Shared::from_json(config),
+            params: Shared::from_json(&Value::Object(check.params.clone())),
+            inputs: Shared::from_json(&serde_json::to_value(&target.inputs).unwrap_or(Value::Null)),
+        }
+    }
+}
+
+/// The findings of one check on one target. `facts` holds each probe's facts by probe
+/// name, or is the first probe error. Every expression of the check is evaluated in
+/// one scope that shares, never copies, the facts and the bindings.
 pub fn judge(
     check: &SelectedCheck,
     target: &Target,
-    facts: Result<&Map<String, Value>, &ProbeError>,
-    config: &Value,
+    facts: Result<&Facts, &ProbeError>,
+    bindings: &Bindings,
 ) -> Vec<Finding> {
-    let inputs = serde_json::to_value(&target.inputs).unwrap_or(Value::Null);
     let target = target.name.as_str();
     let spec = &check.spec;
     let base = Finding {
@@ -44,13 +65,13 @@ pub fn judge(
             )];
         }
     };
-    let scope = Scope::new(
-        &Value::Object(facts.clone()),
-        &Value::Object(check.params.clone()),
+    let scope = Scope::shared(
+        facts.clone(),
+        bindings.params.clone(),
         target,
-        config,
-    )
-    .with_inputs(&inputs);
+        bindings.inputs.clone(),
+        bindings.config.clone(),
+    );
     let spec_error = |base: Finding, e: super::expr::EvalError| {
         error_finding(base, Cause::CheckError, e.to_string())
     };
@@ -245,10 +266,13 @@ messages:
 remediation: r
 "#;
 
-    fn facts(v: serde_json::Value) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("redirects".into(), v);
-        m
+    fn facts(v: serde_json::Value) -> Facts {
+        Facts::from_json(&json!({ "redirects": v }))
+    }
+
+    fn run(c: &SelectedCheck, f: &Facts) -> Vec<Finding> {
+        let t = host("a.test");
+        judge(c, &t, Ok(f), &Bindings::from_json(&Value::Null, c, &t))
     }
 
     #[test]
@@ -260,7 +284,7 @@ remediation: r
                       "error": {"cause": "timeout", "message": "no complete answer within 1 s",
                                 "url": "https://a.test/"}},
         }));
-        let findings = judge(&c, &host("a.test"), Ok(&f), &Value::Null);
+        let findings = run(&c, &f);
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[0].status, Status::Fail);
         assert_eq!(findings[1].status, Status::Error);
@@ -278,7 +302,7 @@ remediation: r
     fn a_skip_message_explains_why_a_check_does_not_apply() {
         let c = check(CHAINS);
         let f = facts(json!({"http": null, "https": null}));
-        let findings = judge(&c, &host("a.test"), Ok(&f), &Value::Null);
+        let findings = run(&c, &f);
         assert_eq!(findings[0].status, Status::Skip);
         assert_eq!(findings[0].message, "a.test has no chains");
     }
@@ -300,7 +324,7 @@ remediation: r
             "http": {"start": "http://a.test", "loop": true, "error": null},
             "https": {"start": "https://a.test", "loop": true, "error": null},
         }));
-        let findings = judge(&c, &host("a.test"), Ok(&f), &Value::Null);
+        let findings = run(&c, &f);
         assert_eq!(findings[0].status, Status::Skip);
         assert_eq!(findings[0].message, "http://a.test not judged");
         assert_eq!(findings[1].status, Status::Fail);
@@ -313,7 +337,7 @@ remediation: r
             "http": {"start": "http://a.test", "loop": false},
             "https": {"start": "https://a.test", "loop": false},
         }));
-        let findings = judge(&c, &host("a.test"), Ok(&f), &Value::Null);
+        let findings = run(&c, &f);
         assert_eq!(findings[0].status, Status::Error);
         assert_eq!(findings[0].message, "Could not test a.test: broken");
         assert_eq!(

@@ -27,10 +27,14 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
         .as_deref()
         .map(super::render::read_report)
         .transpose()?;
+    let mut domains = args.domains.clone();
+    if let Some(path) = &args.targets_file {
+        domains.extend(targets_file(path)?);
+    }
     let request = AuditRequest {
         load: LoadOptions {
             config_path: args.config.clone(),
-            domains: args.domains.clone(),
+            domains,
             profile: args.profile.clone(),
             checks_dir: args.checks_dir.clone(),
             only: args.only.clone(),
@@ -40,6 +44,12 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
         concurrency: args.concurrency,
         now: None,
         progress: None,
+        metrics: None,
+        shard: args.shard,
+        audit_cap: args
+            .max_duration
+            .map(|s| seconds(s, "--max-duration"))
+            .transpose()?,
     };
     let runtime = super::runtime()?;
     let report = if super::progress::wanted(cli.quiet, cli.verbose) {
@@ -68,6 +78,24 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
     } else {
         EXIT_GATE_FAILED
     }))
+}
+
+/// The domains of `--targets-file` (`-`: standard input), or a usage error naming the
+/// file, line and column.
+fn targets_file(path: &std::path::Path) -> Result<Vec<String>, AppError> {
+    let (name, text) = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| AppError::Usage(format!("cannot read the targets from stdin: {e}")))?;
+        ("<stdin>".to_string(), text)
+    } else {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| AppError::Usage(format!("cannot read the targets file {name}: {e}")))?;
+        (name, text)
+    };
+    launchready::parse::targets_file::parse(&text)
+        .map_err(|e| AppError::Usage(format!("{name}:{}:{}: {}", e.line, e.column, e.message)))
 }
 
 pub fn audit_error(e: AuditError) -> AppError {

@@ -7,6 +7,7 @@ mod diff;
 mod explain;
 mod facts;
 mod init;
+mod merge;
 mod output;
 mod progress;
 mod render;
@@ -116,6 +117,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> Result<ExitCode, AppError> {
         Command::Man => completions::man(out),
         Command::Diff(args) => diff::run(args, out),
         Command::Init(args) => init::run(args, out),
+        Command::Merge(args) => merge::run(args, out),
     }
 }
 

@@ -1,5 +1,12 @@
-//! The audit: plan (targets × checks → probes), run each (probe, target) once,
-//! concurrently and under the session's budgets, judge, apply waivers, sort, summarise.
+//! The audit: plan (targets × checks → probes), then, target by target and many at
+//! once, run each (probe, target) once under the session's budgets, judge, drop the
+//! facts; apply waivers, sort, summarise.
+//!
+//! A fleet of targets is audited as a stream: the targets of one name (a domain, its
+//! apex host and its `www.` host) form a unit; a bounded number of units is in flight,
+//! and a unit's facts live only until its checks have judged them, so memory follows
+//! what is in flight, not the size of the fleet. Every target has its own deadline;
+//! the whole audit may have a cap too.
 
 mod blocked;
 mod bounds;
@@ -9,24 +16,27 @@ mod waivers;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 
-use crate::checks::judge::judge;
+use crate::checks::expr::{Facts, Shared};
+use crate::checks::judge::{Bindings, judge};
 use crate::checks::selected::SelectedCheck;
 use crate::config::plan::AuditPlan;
 use crate::config::targets::config_line;
+use crate::core::probe::ProbeId;
 use crate::core::target::{Target, TargetKind};
 use crate::net::session::Session;
 use crate::probes::{self, Cause, ProbeContext, ProbeError};
 use crate::report::model::{
-    CheckInfo, Finding, ManualEntry, NotChecked, Report, SCHEMA, Stats, Status, Summary,
-    TargetInfo, Tool,
+    CheckInfo, Finding, ManualEntry, NotChecked, Report, SCHEMA, Stats, Summary, TargetInfo, Tool,
 };
-pub use plan::{ProbeKey, ProbePlan, plan};
+pub use plan::{ProbeKey, ProbePlan, Shard, plan, plan_shard};
 pub use progress::{Progress, ProgressEvent};
 pub use waivers::apply_waivers;
 
@@ -38,36 +48,188 @@ pub struct RunOptions {
     pub now: OffsetDateTime,
     /// Told of each probe that ends and of the findings (a progress line).
     pub progress: Option<Progress>,
+    /// Counters an embedder reads after the audit (the fleet benchmark).
+    pub metrics: Option<Arc<Metrics>>,
+    /// `--shard I/N`: audit only this shard of the targets.
+    pub shard: Option<Shard>,
+    /// `--max-duration`: a cap on the whole audit, besides each target's deadline.
+    pub audit_cap: Option<Duration>,
+}
+
+/// Cheap counters of what an audit spent, for benchmarks: read them after `run`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Time spent judging (CEL), in nanoseconds, summed over every (check, target).
+    pub judging_ns: AtomicU64,
+    /// (check, target) pairs judged.
+    pub judged: AtomicU64,
+    /// Units (the targets of one name) audited so far.
+    pub units_done: AtomicU64,
+    /// Findings so far.
+    pub findings: AtomicU64,
+}
+
+impl Metrics {
+    fn add_judging(&self, elapsed: Duration, pairs: usize, findings: usize) {
+        let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.judging_ns.fetch_add(ns, Ordering::Relaxed);
+        self.judged
+            .fetch_add(u64::try_from(pairs).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.findings.fetch_add(
+            u64::try_from(findings).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        self.units_done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Where a fleet audit stands, for a progress line: targets done of all, findings so
+/// far, and the time it will probably still take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FleetProgress {
+    pub targets_done: usize,
+    pub targets_total: usize,
+    pub findings: usize,
+    pub elapsed: Duration,
+}
+
+impl FleetProgress {
+    /// The remaining time at the pace so far; `None` before the first target is done.
+    pub fn eta(&self) -> Option<Duration> {
+        if self.targets_done == 0 {
+            return None;
+        }
+        let left = self.targets_total.saturating_sub(self.targets_done);
+        let per = self.elapsed.as_secs_f64() / self.targets_done as f64;
+        Some(Duration::from_secs_f64(per * left as f64))
+    }
 }
 
 pub type ProbeResults = BTreeMap<ProbeKey, Result<Value, ProbeError>>;
 
+/// The targets of one name and what auditing them takes: a unit of the stream.
+struct Unit {
+    /// Indices into the plan's targets.
+    targets: Vec<usize>,
+    /// The probe runs its checks read.
+    probes: Vec<(ProbeKey, Target)>,
+    /// Its (check, target) jobs.
+    jobs: Vec<(usize, usize)>,
+}
+
+/// What every unit reads: shared, converted to CEL once per audit.
+struct Common {
+    checks: Vec<SelectedCheck>,
+    plan: ProbePlan,
+    config: Shared,
+    params: Vec<Shared>,
+    ctx: ProbeContext,
+    probe_slots: Arc<Semaphore>,
+    target_deadline: Duration,
+    audit_deadline: Option<tokio::time::Instant>,
+    metrics: Option<Arc<Metrics>>,
+    /// The progress hook, and how many probe runs have ended.
+    progress: Option<Progress>,
+    probes_done: Arc<std::sync::atomic::AtomicUsize>,
+    probes_total: usize,
+}
+
+/// Groups the plan's targets by owner name, in the config's order.
+fn units(plan: &ProbePlan) -> Vec<Unit> {
+    let mut order: Vec<&str> = Vec::new();
+    let mut by_owner: BTreeMap<&str, Unit> = BTreeMap::new();
+    for (ti, t) in plan.targets.iter().enumerate() {
+        let owner = plan.owner_of(t);
+        let unit = by_owner.entry(owner).or_insert_with(|| {
+            order.push(owner);
+            Unit {
+                targets: Vec::new(),
+                probes: Vec::new(),
+                jobs: Vec::new(),
+            }
+        });
+        unit.targets.push(ti);
+    }
+    let owner_of_target: Vec<&str> = plan.targets.iter().map(|t| plan.owner_of(t)).collect();
+    for &(ci, ti) in &plan.jobs {
+        if let Some(unit) = owner_of_target.get(ti).and_then(|o| by_owner.get_mut(o)) {
+            unit.jobs.push((ci, ti));
+        }
+    }
+    // A probe run belongs to the unit of its target's name.
+    let owners_by_name: BTreeMap<&str, &str> = plan
+        .targets
+        .iter()
+        .map(|t| (t.name.as_str(), plan.owner_of(t)))
+        .collect();
+    for (key, target) in &plan.probes {
+        let owner = owners_by_name
+            .get(key.2.as_str())
+            .copied()
+            .unwrap_or(key.2.as_str());
+        if let Some(unit) = by_owner.get_mut(owner) {
+            unit.probes.push((key.clone(), target.clone()));
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|o| by_owner.remove(o))
+        .collect()
+}
+
 pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) -> Report {
     let started = Instant::now();
     let started_at = opts.now;
-    let plan = plan(audit);
+    let plan = plan_shard(audit, opts.shard);
     let ctx = ProbeContext { net: session };
+    let concurrency = opts.concurrency.max(1);
     if let Some(p) = &opts.progress {
         p.report(ProgressEvent::Started {
             probes: plan.probes.len(),
         });
     }
-    let results =
-        run_probes_with(&plan.probes, &ctx, opts.concurrency, opts.progress.as_ref()).await;
-
     let config_json = serde_json::to_value(audit.config.as_ref()).unwrap_or(Value::Null);
+    let common = Arc::new(Common {
+        checks: audit.checks.clone(),
+        plan: plan.clone(),
+        config: Shared::from_json(&config_json),
+        params: audit
+            .checks
+            .iter()
+            .map(|c| Shared::from_json(&Value::Object(c.params.clone())))
+            .collect(),
+        ctx: ctx.clone(),
+        probe_slots: Arc::new(Semaphore::new(concurrency)),
+        target_deadline: ctx.net.budgets.audit,
+        audit_deadline: opts.audit_cap.map(|cap| tokio::time::Instant::now() + cap),
+        metrics: opts.metrics.clone(),
+        progress: opts.progress.clone(),
+        probes_done: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        probes_total: plan.probes.len(),
+    });
+    drop(config_json);
+    // Enough units in flight to keep the probe slots busy (a unit runs up to a dozen
+    // probes), few enough that the facts held at once stay small.
+    let in_flight = concurrency.div_ceil(4).max(1);
+    let tasks = units(&plan).into_iter().map(|unit| {
+        let common = common.clone();
+        async move {
+            tokio::spawn(audit_unit(unit, common))
+                .await
+                .unwrap_or_default()
+        }
+    });
+    let mut stream = futures::stream::iter(tasks).buffer_unordered(in_flight);
     let mut findings = Vec::new();
-    for &(ci, ti) in &plan.jobs {
-        let (Some(check), Some(target)) = (audit.checks.get(ci), plan.targets.get(ti)) else {
-            continue;
-        };
-        let (facts, failure) = gather(check, target, &plan, &results);
-        let outcome = match &failure {
-            Some(e) => Err(e),
-            None => Ok(&facts),
-        };
-        findings.extend(judge(check, target, outcome, &config_json));
+    // The facts the blocked-target rule reads (`dns` and `mx`, small), kept from each
+    // unit after its other facts are dropped.
+    let mut results: ProbeResults = BTreeMap::new();
+    while let Some((unit_findings, kept)) = stream.next().await {
+        findings.extend(unit_findings);
+        results.extend(kept);
     }
+    drop(stream);
+    drop(common);
 
     blocked::apply(&mut findings, &audit.checks, &results);
     bounds::apply(&mut findings);
@@ -127,21 +289,155 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
     }
 }
 
+/// One unit: its probes (all at once, each holding one of the audit's probe slots,
+/// all under the unit's deadline), then its checks; its facts go when it ends.
+async fn audit_unit(unit: Unit, common: Arc<Common>) -> (Vec<Finding>, ProbeResults) {
+    let deadline = tokio::time::Instant::now() + common.target_deadline;
+    let (deadline, why) = match common.audit_deadline {
+        Some(cap) if cap < deadline => (cap, Limit::Audit),
+        _ => (deadline, Limit::Target(common.target_deadline)),
+    };
+    let runs = unit.probes.into_iter().map(|(key, target)| {
+        let common = common.clone();
+        async move {
+            let result = {
+                let Ok(_slot) = common.probe_slots.acquire().await else {
+                    return (
+                        key,
+                        Err(ProbeError::new(Cause::Internal, "the audit stopped")),
+                        None,
+                    );
+                };
+                run_probe(&key, &target, &common.ctx, deadline, why).await
+            };
+            if let Some(p) = &common.progress {
+                let done = common
+                    .probes_done
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    + 1;
+                p.report(ProgressEvent::ProbeDone {
+                    done,
+                    total: common.probes_total,
+                });
+            }
+            let kept = matches!(key.0, ProbeId::Dns | ProbeId::Mx).then(|| result.clone());
+            // Converted to CEL once, shared by every check that reads it.
+            (key, result.map(|v| Shared::from_json(&v)), kept)
+        }
+    });
+    let mut results: BTreeMap<ProbeKey, Result<Shared, ProbeError>> = BTreeMap::new();
+    let mut kept_results: ProbeResults = BTreeMap::new();
+    for (key, result, kept) in futures::future::join_all(runs).await {
+        if let Some(k) = kept {
+            kept_results.insert(key.clone(), k);
+        }
+        results.insert(key, result);
+    }
+
+    let judging = Instant::now();
+    let inputs: BTreeMap<usize, Shared> = unit
+        .targets
+        .iter()
+        .filter_map(|&ti| {
+            let t = common.plan.targets.get(ti)?;
+            Some((
+                ti,
+                Shared::from_json(&serde_json::to_value(&t.inputs).unwrap_or(Value::Null)),
+            ))
+        })
+        .collect();
+    let mut findings = Vec::new();
+    for &(ci, ti) in &unit.jobs {
+        let (Some(check), Some(target)) = (common.checks.get(ci), common.plan.targets.get(ti))
+        else {
+            continue;
+        };
+        let bindings = Bindings {
+            config: common.config.clone(),
+            params: common.params.get(ci).cloned().unwrap_or_else(Shared::null),
+            inputs: inputs.get(&ti).cloned().unwrap_or_else(Shared::null),
+        };
+        let facts = gather(check, target, &common.plan, &results);
+        findings.extend(judge(check, target, facts.as_ref(), &bindings));
+    }
+    if let Some(m) = &common.metrics {
+        m.add_judging(judging.elapsed(), unit.jobs.len(), findings.len());
+    }
+    (findings, kept_results)
+}
+
+/// Which limit cut a probe short.
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    Target(Duration),
+    Audit,
+}
+
+/// One probe run under the probe budget and `deadline`, logged with `-v`.
+async fn run_probe(
+    key: &ProbeKey,
+    target: &Target,
+    ctx: &ProbeContext,
+    deadline: tokio::time::Instant,
+    why: Limit,
+) -> Result<Value, ProbeError> {
+    let budgets = ctx.net.budgets;
+    let probe = key.0;
+    let started = Instant::now();
+    tracing::debug!(probe = probe.name(), target = %target.name, kind = %target.kind, "probe started");
+    let work = async {
+        match tokio::time::timeout(budgets.probe, probes::run(probe, target, ctx)).await {
+            Ok(result) => result,
+            Err(_) => Err(ProbeError::new(
+                Cause::Timeout,
+                format!(
+                    "the {probe} probe got no complete answer within {} s",
+                    budgets.probe.as_secs_f32()
+                ),
+            )),
+        }
+    };
+    let result = match tokio::time::timeout_at(deadline, work).await {
+        Ok(r) => r,
+        Err(_) => Err(ProbeError::new(
+            Cause::Deadline,
+            match why {
+                Limit::Target(d) => format!(
+                    "the target's deadline ({} s, --deadline) passed before this probe finished",
+                    d.as_secs_f32()
+                ),
+                Limit::Audit => {
+                    "the audit's cap (--max-duration) passed before this probe finished".into()
+                }
+            },
+        )),
+    };
+    let ms = started.elapsed().as_millis();
+    match &result {
+        Ok(_) => {
+            tracing::info!(probe = probe.name(), target = %target.name, ms, "probe finished: facts gathered")
+        }
+        Err(e) => {
+            tracing::info!(probe = probe.name(), target = %target.name, ms, cause = %e.cause, "probe failed: {}", e.message)
+        }
+    }
+    result
+}
+
 /// The facts a check reads on a target, by probe name, or the first failure of a probe
 /// it needs. Optional probes that failed are left out.
 fn gather(
     check: &SelectedCheck,
     target: &Target,
     plan: &ProbePlan,
-    results: &ProbeResults,
-) -> (Map<String, Value>, Option<ProbeError>) {
-    let mut facts = Map::new();
+    results: &BTreeMap<ProbeKey, Result<Shared, ProbeError>>,
+) -> Result<Facts, ProbeError> {
+    let mut facts = Vec::new();
     let mut failure = None;
+    let find = |probe| results.get(&plan.key_for(probe, target));
     for probe in &check.spec.probes {
-        match results.get(&plan.key_for(*probe, target)) {
-            Some(Ok(v)) => {
-                facts.insert(probe.name().to_string(), v.clone());
-            }
+        match find(*probe) {
+            Some(Ok(v)) => facts.push((probe.name().to_string(), v.clone())),
             Some(Err(e)) => {
                 failure.get_or_insert_with(|| e.clone());
             }
@@ -153,11 +449,14 @@ fn gather(
         }
     }
     for probe in &check.spec.optional_probes {
-        if let Some(Ok(v)) = results.get(&plan.key_for(*probe, target)) {
-            facts.insert(probe.name().to_string(), v.clone());
+        if let Some(Ok(v)) = find(*probe) {
+            facts.push((probe.name().to_string(), v.clone()));
         }
     }
-    (facts, failure)
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(Facts::new(facts)),
+    }
 }
 
 /// What each check that produced a finding is, sorted by id.
@@ -257,31 +556,11 @@ pub async fn run_probes_with(
 
 /// Sorts findings by area name, check, target and subject (DESIGN §5).
 pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (a.area.as_str(), &a.check, &a.target, &a.subject).cmp(&(
-            b.area.as_str(),
-            &b.check,
-            &b.target,
-            &b.subject,
-        ))
-    });
+    crate::report::merge::sort_findings(findings);
 }
 
 fn summarise(findings: &[Finding], targets: &[Target], checks: &[SelectedCheck]) -> Summary {
-    let mut s = Summary::default();
-    for f in findings {
-        if f.waiver.as_ref().is_some_and(|w| !w.expired) {
-            s.waived += 1;
-            continue;
-        }
-        match f.status {
-            Status::Pass => s.pass += 1,
-            Status::Warn => s.warn += 1,
-            Status::Fail => s.fail += 1,
-            Status::Error => s.error += 1,
-            Status::Skip => s.skip += 1,
-        }
-    }
+    let mut s = crate::report::merge::tally(findings);
     let mut by_kind: BTreeMap<TargetKind, Vec<String>> = BTreeMap::new();
     for t in targets {
         if !checks.iter().any(|c| c.spec.target == t.kind) {

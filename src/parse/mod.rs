@@ -12,5 +12,6 @@ pub mod secret_shape;
 pub mod spf;
 pub mod tag_list;
 pub mod takeover;
+pub mod targets_file;
 pub mod tls_rpt;
 pub mod webhook_signature;

@@ -294,9 +294,16 @@ pub struct TestDnsBuilder {
     zones: Vec<Zone>,
     servfail: HashSet<LowerName>,
     silent: HashSet<LowerName>,
+    delay: Duration,
 }
 
 impl TestDnsBuilder {
+    /// Holds every answer back for `delay`: a nameserver that far away.
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
     /// Serves this zone.
     pub fn zone(mut self, zone: Zone) -> Self {
         self.zones.push(zone);
@@ -342,6 +349,7 @@ impl TestDnsBuilder {
             catalog,
             servfail: self.servfail,
             silent: self.silent,
+            delay: self.delay,
             queries: queries.clone(),
         };
 
@@ -515,6 +523,7 @@ struct Handler {
     catalog: Catalog,
     servfail: HashSet<LowerName>,
     silent: HashSet<LowerName>,
+    delay: Duration,
     queries: Arc<AtomicUsize>,
 }
 
@@ -525,6 +534,9 @@ impl Handler {
         mut response_handle: R,
     ) -> ResponseInfo {
         self.queries.fetch_add(1, Ordering::SeqCst);
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
         let name = request.queries.queries().first().map(|q| q.name().clone());
         if let Some(name) = name {
             if self.silent.contains(&name) {

@@ -110,6 +110,8 @@ impl Reply {
 #[derive(Debug, Clone, Default)]
 pub struct Site {
     routes: BTreeMap<(String, String, String), Reply>,
+    /// A round trip added per accepted connection, per TLS handshake and per response.
+    latency: Duration,
 }
 
 impl Site {
@@ -134,6 +136,13 @@ impl Site {
             ),
             reply,
         );
+        self
+    }
+
+    /// Adds `rtt` before each accepted connection is served (the TCP handshake), before
+    /// each TLS handshake completes, and before each response: a server `rtt` away.
+    pub fn latency(mut self, rtt: Duration) -> Site {
+        self.latency = rtt;
         self
     }
 
@@ -171,12 +180,43 @@ impl WebServer {
         let (root_pem, chain, key) = pki(tls_names);
         std::fs::write(dir.path().join("ca.pem"), root_pem).expect("write the CA file");
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = ServerConfig::builder_with_provider(provider)
+        let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("TLS versions")
             .with_no_client_auth()
             .with_single_cert(chain, key)
             .expect("server certificate");
+        Self::start_with(site, config, dir)
+    }
+
+    /// Serves `site` with one certificate per group of names, chosen by SNI (a fleet of
+    /// domains behind one address, as on a CDN edge); all are issued by one test root.
+    pub fn start_many(site: Site, groups: &[Vec<String>]) -> WebServer {
+        let dir = tempfile::tempdir().expect("tempdir for the CA file");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let root = test_root();
+        std::fs::write(dir.path().join("ca.pem"), root.pem()).expect("write the CA file");
+        let mut by_name = rustls::server::ResolvesServerCertUsingSni::new();
+        for names in groups {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let (chain, key) = leaf_for(&root, &names);
+            let certified =
+                rustls::sign::CertifiedKey::from_der(chain, key, &provider).expect("certified key");
+            for name in &names {
+                by_name
+                    .add(name, certified.clone())
+                    .expect("certificate names the host");
+            }
+        }
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(by_name));
+        Self::start_with(site, config, dir)
+    }
+
+    fn start_with(site: Site, mut config: ServerConfig, dir: tempfile::TempDir) -> WebServer {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let acceptor = TlsAcceptor::from(Arc::new(config));
 
@@ -232,6 +272,11 @@ impl WebServer {
         args
     }
 
+    /// The plain HTTP and the HTTPS addresses.
+    pub fn addrs(&self) -> (SocketAddr, SocketAddr) {
+        (self.http, self.https)
+    }
+
     /// The PEM file of the root that issued the server's certificate.
     pub fn ca_file(&self) -> PathBuf {
         self.dir.path().join("ca.pem")
@@ -268,6 +313,12 @@ impl Drop for WebServer {
 
 /// A root CA and a leaf for `names`, signed by it: (root PEM, chain, leaf key).
 pub fn pki(names: &[&str]) -> (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    let root = test_root();
+    let (chain, key) = leaf_for(&root, names);
+    (root.pem(), chain, key)
+}
+
+fn test_root() -> CertifiedIssuer<'static, KeyPair> {
     let mut ca = CertificateParams::default();
     ca.distinguished_name = rcgen::DistinguishedName::new();
     ca.distinguished_name
@@ -278,8 +329,15 @@ pub fn pki(names: &[&str]) -> (String, Vec<CertificateDer<'static>>, PrivateKeyD
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    let root = CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("root key"))
-        .expect("root certificate");
+    CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("root key"))
+        .expect("root certificate")
+}
+
+/// A leaf for `names` issued by `root`: (chain, key).
+fn leaf_for(
+    root: &CertifiedIssuer<'static, KeyPair>,
+    names: &[&str],
+) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let mut leaf = CertificateParams::new(names.clone()).expect("leaf names");
     leaf.distinguished_name = rcgen::DistinguishedName::new();
@@ -290,9 +348,9 @@ pub fn pki(names: &[&str]) -> (String, Vec<CertificateDer<'static>>, PrivateKeyD
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     let key = KeyPair::generate().expect("leaf key");
-    let cert = leaf.signed_by(&key, &root).expect("leaf certificate");
+    let cert = leaf.signed_by(&key, root).expect("leaf certificate");
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    (root.pem(), vec![cert.der().clone()], key_der)
+    (vec![cert.der().clone()], key_der)
 }
 
 async fn accept(
@@ -310,9 +368,15 @@ async fn accept(
         let counters = counters.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
+            if !site.latency.is_zero() {
+                tokio::time::sleep(site.latency).await;
+            }
             match tls {
                 None => serve(tcp, "http", &site, &counters).await,
                 Some(acceptor) => {
+                    if !site.latency.is_zero() {
+                        tokio::time::sleep(site.latency).await;
+                    }
                     if let Ok(Ok(stream)) =
                         tokio::time::timeout(IO_TIMEOUT, acceptor.accept(tcp)).await
                     {
@@ -347,6 +411,9 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             counters.authorizations.fetch_add(1, Ordering::SeqCst);
         }
         let reply = site.find(scheme, &host, &path);
+        if !site.latency.is_zero() {
+            tokio::time::sleep(site.latency).await;
+        }
         if write_reply(&mut stream, &reply).await.is_err() {
             return;
         }
