@@ -184,7 +184,7 @@ fn verbose_lists_every_finding_with_skip_reasons_in_words_and_quiet_less() {
     assert!(
         verbose
             .text
-            .contains("nowhere.test does not resolve, so its IPv6 address is not judged"),
+            .contains("SKIP  dns.ipv6  nowhere.test  blocked: nowhere.test does not resolve (see dns.resolves)"),
         "{}",
         verbose.text
     );
