@@ -373,7 +373,8 @@ enum Limit {
     Audit,
 }
 
-/// One probe run under the probe budget and `deadline`, logged with `-v`.
+/// One probe run under its budget (`probes::budget`: longer for the webhook and Vercel
+/// probes) and `deadline`, logged with `-v`.
 async fn run_probe(
     key: &ProbeKey,
     target: &Target,
@@ -381,18 +382,18 @@ async fn run_probe(
     deadline: tokio::time::Instant,
     why: Limit,
 ) -> Result<Value, ProbeError> {
-    let budgets = ctx.net.budgets;
     let probe = key.0;
+    let limit = probes::budget(probe, &ctx.net.budgets);
     let started = Instant::now();
     tracing::debug!(probe = probe.name(), target = %target.name, kind = %target.kind, "probe started");
     let work = async {
-        match tokio::time::timeout(budgets.probe, probes::run(probe, target, ctx)).await {
+        match tokio::time::timeout(limit, probes::run(probe, target, ctx)).await {
             Ok(result) => result,
             Err(_) => Err(ProbeError::new(
                 Cause::Timeout,
                 format!(
                     "the {probe} probe got no complete answer within {} s",
-                    budgets.probe.as_secs_f32()
+                    limit.as_secs_f32()
                 ),
             )),
         }
@@ -484,72 +485,22 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Runs every planned probe once, at most `concurrency` at a time, each under its
-/// budget (`probes::budget`) and all under the audit's deadline. With `-v`, each run is logged
-/// (start, end, duration, outcome) to stderr.
+/// Runs every planned probe once, at most `concurrency` at a time, each through
+/// [`run_probe`] (its budget, the deadline, the `-v` log): for `launchready facts`,
+/// which looks at one target and judges nothing.
 pub async fn run_probes(
     probes: &BTreeMap<ProbeKey, Target>,
     ctx: &ProbeContext,
     concurrency: usize,
 ) -> ProbeResults {
-    run_probes_with(probes, ctx, concurrency, None).await
-}
-
-/// [`run_probes`], telling `progress` of each probe run that ends.
-pub async fn run_probes_with(
-    probes: &BTreeMap<ProbeKey, Target>,
-    ctx: &ProbeContext,
-    concurrency: usize,
-    progress: Option<&Progress>,
-) -> ProbeResults {
-    let total = probes.len();
-    let mut done = 0;
-    let budgets = ctx.net.budgets;
-    let deadline = tokio::time::Instant::now() + budgets.audit;
-    let tasks = probes.iter().map(|(key, target)| {
-        let ctx = ctx.clone();
-        let key = key.clone();
-        let target = target.clone();
-        async move {
-            let probe = key.0;
-            let started = Instant::now();
-            tracing::debug!(probe = probe.name(), target = %target.name, kind = %target.kind, "probe started");
-            let limit = probes::budget(probe, &budgets);
-            let work = async {
-                match tokio::time::timeout(limit, probes::run(probe, &target, &ctx)).await {
-                    Ok(result) => result,
-                    Err(_) => Err(ProbeError::new(
-                        Cause::Timeout,
-                        format!(
-                            "the {probe} probe got no complete answer within {} s",
-                            limit.as_secs_f32()
-                        ),
-                    )),
-                }
-            };
-            let result = match tokio::time::timeout_at(deadline, work).await {
-                Ok(r) => r,
-                Err(_) => Err(ProbeError::new(
-                    Cause::Deadline,
-                    "the audit's deadline passed before this probe finished",
-                )),
-            };
-            let ms = started.elapsed().as_millis();
-            match &result {
-                Ok(_) => tracing::info!(probe = probe.name(), target = %target.name, ms, "probe finished: facts gathered"),
-                Err(e) => tracing::info!(probe = probe.name(), target = %target.name, ms, cause = %e.cause, "probe failed: {}", e.message),
-            }
-            (key, result)
-        }
+    let limit = ctx.net.budgets.audit;
+    let deadline = tokio::time::Instant::now() + limit;
+    let tasks = probes.iter().map(|(key, target)| async move {
+        let result = run_probe(key, target, ctx, deadline, Limit::Target(limit)).await;
+        (key.clone(), result)
     });
     futures::stream::iter(tasks)
         .buffer_unordered(concurrency.max(1))
-        .inspect(|_| {
-            done += 1;
-            if let Some(p) = progress {
-                p.report(ProgressEvent::ProbeDone { done, total });
-            }
-        })
         .collect::<BTreeMap<_, _>>()
         .await
 }
