@@ -33,7 +33,7 @@ fn client(dns: &TestDns, web: &WebServer, connect_to: Vec<ConnectTo>) -> HttpCli
     let net = NetOptions {
         trust: TlsTrust::from_pem_roots(&pem).expect("trust"),
         allow_private: false,
-        connect_to,
+        connect_to: connect_to.into(),
         policy: Default::default(),
         derived_hosts: Default::default(),
     };
@@ -225,7 +225,7 @@ async fn an_http2_server_is_spoken_to_in_http2() {
     let net = NetOptions {
         trust: TlsTrust::from_pem_roots(root_pem.as_bytes()).expect("trust"),
         allow_private: false,
-        connect_to: vec![to(&format!("h2.test:443:{addr}"))],
+        connect_to: vec![to(&format!("h2.test:443:{addr}"))].into(),
         policy: Default::default(),
         derived_hosts: Default::default(),
     };

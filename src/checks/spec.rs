@@ -2,6 +2,7 @@
 //! and how to fix it. `config::check_spec` decodes it from YAML.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::expr::{Expr, Template};
 use crate::core::area::Area;
@@ -12,7 +13,8 @@ use crate::core::target::TargetKind;
 #[derive(Debug, Clone)]
 pub struct CheckSpec {
     pub id: String,
-    pub title: String,
+    /// Shared (not copied) by every finding of the check.
+    pub title: Arc<str>,
     /// What the check looks at and why it matters.
     pub description: String,
     pub area: Area,
@@ -41,8 +43,9 @@ pub struct CheckSpec {
     pub messages: BTreeMap<String, Template>,
     /// Named CEL expressions whose values go into the finding as evidence.
     pub evidence: Vec<(String, Expr)>,
-    pub remediation: String,
-    pub references: Vec<String>,
+    /// Shared (not copied) by every finding of the check.
+    pub remediation: Arc<str>,
+    pub references: Arc<[String]>,
     /// A user spec that deliberately takes the place of a built-in one.
     pub replaces: bool,
     /// Where the spec came from: `built-in` or the file path.

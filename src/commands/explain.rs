@@ -92,7 +92,7 @@ pub fn explain_check(c: &CheckSpec) -> String {
     }
     if !c.references.is_empty() {
         let _ = writeln!(out, "\nReferences:");
-        for r in &c.references {
+        for r in c.references.iter() {
             let _ = writeln!(out, "  {r}");
         }
     }

@@ -177,7 +177,7 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str) -> Option<CheckSpec> {
     let remediation = required(d, &f, root, "remediation")
         .and_then(|n| d.non_empty(n, "remediation"))
         .unwrap_or_default();
-    let references = f
+    let references: Vec<String> = f
         .get("references")
         .map(|n| {
             d.strings(n, "references")
@@ -192,7 +192,7 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str) -> Option<CheckSpec> {
         .unwrap_or(false);
     Some(CheckSpec {
         id: id?,
-        title: title?,
+        title: title?.into(),
         description,
         area: Area::parse(&area?),
         target: target?,
@@ -210,8 +210,8 @@ fn decode(d: &mut Decoder, root: &Node, origin: &str) -> Option<CheckSpec> {
         message: message?,
         messages,
         evidence,
-        remediation,
-        references,
+        remediation: remediation.into(),
+        references: references.into(),
         replaces,
         origin: origin.to_string(),
     })

@@ -1,7 +1,7 @@
 //! Bounds on what a finding may carry, whatever the servers sent: a message of at most
 //! 1 KiB, evidence lists of at most 50 items (the last one says how many there were)
 //! and evidence strings of at most 1 KiB. A certificate with 5,000 names gives a report
-//! of a few KiB, not megabytes. Applied once to every finding, after judging.
+//! of a few KiB, not megabytes. Applied to each target's findings as soon as they are judged.
 
 use serde_json::Value;
 

@@ -232,7 +232,6 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
     drop(common);
 
     blocked::apply(&mut findings, &audit.checks, &results);
-    bounds::apply(&mut findings);
     if let Some(p) = &opts.progress {
         p.report(ProgressEvent::Judged {
             findings: findings.len(),
@@ -360,6 +359,8 @@ async fn audit_unit(unit: Unit, common: Arc<Common>) -> (Vec<Finding>, ProbeResu
         let facts = gather(check, target, &common.plan, &results);
         findings.extend(judge(check, target, facts.as_ref(), &bindings));
     }
+    // Bounded as soon as judged, so that a fleet never holds what a server sent in full.
+    bounds::apply(&mut findings);
     if let Some(m) = &common.metrics {
         m.add_judging(judging.elapsed(), unit.jobs.len(), findings.len());
     }
@@ -468,13 +469,13 @@ fn check_table(checks: &[SelectedCheck], findings: &[Finding]) -> Vec<CheckInfo>
         .filter(|c| used.contains(c.spec.id.as_str()))
         .map(|c| CheckInfo {
             id: c.spec.id.clone(),
-            title: c.spec.title.clone(),
+            title: c.spec.title.to_string(),
             description: c.spec.description.clone(),
             severity: c.severity,
             area: c.spec.area.clone(),
             target: c.spec.target,
-            remediation: c.spec.remediation.clone(),
-            references: c.spec.references.clone(),
+            remediation: c.spec.remediation.to_string(),
+            references: c.spec.references.to_vec(),
         })
         .collect();
     table.sort_by(|a, b| a.id.cmp(&b.id));

@@ -46,7 +46,7 @@ pub struct NetOptions {
     /// Follow redirects and connect to loopback, private, link-local and metadata
     /// addresses even when the chain started on a public address.
     pub allow_private: bool,
-    pub connect_to: Vec<ConnectTo>,
+    pub connect_to: ConnectToMap,
     /// Where HTTP may connect: see [`AddressPolicy`].
     pub policy: AddressPolicy,
     /// Hosts whose names came from DNS conventions, not from the user (the `www.` host a
@@ -139,14 +139,41 @@ fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
     })
 }
 
+/// The `--connect-to` overrides by `(host, port)`, looked up on every connection: a
+/// fleet audit can carry thousands of them. When two name the same `host:port`, the
+/// first one given wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectToMap(std::collections::BTreeMap<(String, u16), SocketAddr>);
+
+impl ConnectToMap {
+    /// Where a connection to `host:port` goes, when an override says so.
+    pub fn get(&self, host: &str, port: u16) -> Option<SocketAddr> {
+        self.0
+            .get(&(super::dns::normalise(host), port))
+            .copied()
+    }
+}
+
+impl FromIterator<ConnectTo> for ConnectToMap {
+    fn from_iter<I: IntoIterator<Item = ConnectTo>>(iter: I) -> ConnectToMap {
+        let mut map = std::collections::BTreeMap::new();
+        for c in iter {
+            map.entry((c.host, c.port)).or_insert(c.addr);
+        }
+        ConnectToMap(map)
+    }
+}
+
+impl From<Vec<ConnectTo>> for ConnectToMap {
+    fn from(list: Vec<ConnectTo>) -> ConnectToMap {
+        list.into_iter().collect()
+    }
+}
+
 impl NetOptions {
     /// Where a connection to `host:port` really goes, when `--connect-to` says so.
     pub fn override_for(&self, host: &str, port: u16) -> Option<SocketAddr> {
-        let host = super::dns::normalise(host);
-        self.connect_to
-            .iter()
-            .find(|c| c.host == host && c.port == port)
-            .map(|c| c.addr)
+        self.connect_to.get(host, port)
     }
 }
 

@@ -91,7 +91,7 @@ impl Session {
         let options = Arc::new(NetOptions {
             trust,
             allow_private: settings.allow_private,
-            connect_to: settings.connect_to.clone(),
+            connect_to: settings.connect_to.iter().cloned().collect(),
             policy: AddressPolicy {
                 allow_private: settings.allow_private,
                 public: settings.public_addresses.clone(),

@@ -656,7 +656,7 @@ fn item(report: &Report, f: &Finding) -> Item {
     let why = info
         .map(|c| c.description.trim().to_string())
         .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| f.title.clone());
+        .unwrap_or_else(|| f.title.to_string());
     let fix = match &f.error {
         Some(e) => e.next_step.clone(),
         None => f.remediation.trim().to_string(),
@@ -664,7 +664,7 @@ fn item(report: &Report, f: &Finding) -> Item {
     let references = if f.references.is_empty() {
         info.map(|c| c.references.clone()).unwrap_or_default()
     } else {
-        f.references.clone()
+        f.references.to_vec()
     };
     Item {
         status,
@@ -672,7 +672,7 @@ fn item(report: &Report, f: &Finding) -> Item {
         done: status == "pass" || status == "waived",
         severity: f.severity,
         check: f.check.clone(),
-        title: f.title.clone(),
+        title: f.title.to_string(),
         target: truncate(&f.target, MAX_TEXT),
         subject: f.subject.as_deref().map(|s| truncate(s, MAX_TEXT)),
         message: truncate(&f.message, MAX_TEXT),

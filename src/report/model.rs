@@ -1,6 +1,8 @@
 //! The report: `launchready.report/v1` (DESIGN §5). These types are the frozen JSON
 //! shape; renderers read nothing else. Fields are only ever added, never renamed.
 
+use std::sync::Arc;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -171,12 +173,14 @@ pub struct Finding {
     pub status: Status,
     pub severity: Severity,
     pub area: Area,
-    pub title: String,
+    /// The check's title, shared by its findings.
+    pub title: Arc<str>,
     pub message: String,
     /// Facts that support the verdict.
     pub evidence: serde_json::Value,
-    pub remediation: String,
-    pub references: Vec<String>,
+    /// The check's remediation and references, shared by its findings.
+    pub remediation: Arc<str>,
+    pub references: Arc<[String]>,
     pub waiver: Option<WaiverNote>,
     /// For `error` findings: why facts could not be gathered, and what to do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
