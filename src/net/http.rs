@@ -652,6 +652,23 @@ impl HttpClient {
         let timeout = request.timeout.unwrap_or(self.timeout);
         let started = Instant::now();
         let work = async {
+            // A URL the user gave (a webhook, an API base): its own private host is fine,
+            // a link-local or metadata address never (see `AddressPolicy`).
+            let dest = self.destination(&url).await?;
+            if let Some(ip) =
+                self.net
+                    .policy
+                    .blocked(Origin::User, &dest.ips, dest.overridden.is_some())
+            {
+                return Err(ChainError::new(
+                    url.as_str(),
+                    Cause::InvalidInput,
+                    format!(
+                        "not sent: {} resolves to the link-local or cloud-metadata address {ip}, which launchready never connects to (--allow-private lifts this)",
+                        url.host_str().unwrap_or_default()
+                    ),
+                ));
+            }
             let mut response = self
                 .send_request(
                     &url,
