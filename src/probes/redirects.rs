@@ -172,12 +172,11 @@ async fn every_address(
     let asks = chains.into_iter().map(|chain| async move {
         let first = chain.hops.first()?;
         let reference: std::net::SocketAddr = first.address.as_deref()?.parse().ok()?;
-        let dests = ctx
-            .net
-            .router
-            .destinations(host, reference.port())
-            .await
-            .ok()?;
+        // The URL's port, not the address's: a `--connect-to` override is found by it.
+        let port = url::Url::parse(&chain.start)
+            .ok()?
+            .port_or_known_default()?;
+        let dests = ctx.net.router.destinations(host, port).await.ok()?;
         let others: Vec<std::net::IpAddr> = dests
             .iter()
             .map(|d| d.addr.ip())
