@@ -64,6 +64,8 @@ struct Fault {
     /// The owner is not a DNS check (none was selected) but the first finding the fault
     /// would block, which then says why.
     stand_in: bool,
+    /// The missing name a dangling CNAME points at.
+    dangling_target: Option<String>,
 }
 
 impl Fault {
@@ -106,7 +108,7 @@ pub fn apply(findings: &mut [Finding], checks: &[SelectedCheck], results: &Probe
             && fault.stand_in
             && fault.is_owner(f, &host)
         {
-            f.message = stand_in_message(&host, fault.missing, &f.message);
+            f.message = stand_in_message(&host, fault);
             continue;
         }
         let Some((name, fault)) = blocker(&host, kind, f, &faults) else {
@@ -128,16 +130,20 @@ pub fn apply(findings: &mut [Finding], checks: &[SelectedCheck], results: &Probe
     }
 }
 
-/// What a stand-in owner says: the DNS fault first, then what the check itself saw.
-fn stand_in_message(name: &str, missing: Missing, own: &str) -> String {
-    let fault = match missing {
-        Missing::Nxdomain => format!("{name} does not exist in DNS (NXDOMAIN)"),
-        Missing::Dangling => format!("{name} is a CNAME to a name that does not exist"),
-        Missing::NoAddress => format!("{name} has no A or AAAA record"),
+/// What a stand-in owner says instead of its own message: the DNS fault, and that the
+/// checks which report it in full were not selected.
+fn stand_in_message(name: &str, fault: &Fault) -> String {
+    let what = match (fault.missing, &fault.dangling_target) {
+        (Missing::Nxdomain, _) => format!("{name} does not exist in DNS (NXDOMAIN)"),
+        (Missing::Dangling, Some(target)) => {
+            format!("{name} is a CNAME to {target}, which does not exist")
+        }
+        (Missing::Dangling, None) => format!("{name} is a CNAME to a name that does not exist"),
+        (Missing::NoAddress, _) => format!("{name} has no A or AAAA record"),
     };
     crate::core::text::truncate(
         &format!(
-            "{fault}, so nothing on it could be tested; its other findings are skipped (dns.resolves and dns.dangling-cname report this in full; they were not selected). {own}"
+            "{what}, so nothing on it could be tested; its other findings are skipped (dns.resolves and dns.dangling-cname report this in full; they were not selected)"
         ),
         1024,
     )
@@ -149,7 +155,7 @@ fn faults(
     kinds: &BTreeMap<&str, TargetKind>,
     results: &ProbeResults,
 ) -> BTreeMap<String, Fault> {
-    let mut missing: BTreeMap<String, (Missing, bool)> = BTreeMap::new();
+    let mut missing: BTreeMap<String, (Missing, bool, Option<String>)> = BTreeMap::new();
     for ((probe, kind, name), result) in results {
         let Ok(facts) = result else { continue };
         let flag = |k: &str| facts.get(k).and_then(Value::as_bool) == Some(true);
@@ -164,21 +170,25 @@ fn faults(
                 } else {
                     continue;
                 };
-                missing.insert(name.clone(), (m, false));
+                let target = facts
+                    .get("dangling_target")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                missing.insert(name.clone(), (m, false, target));
             }
             (ProbeId::Mx, TargetKind::Domain)
                 if facts.get("answer").and_then(Value::as_str) == Some("nxdomain") =>
             {
                 missing
                     .entry(name.clone())
-                    .or_insert((Missing::Nxdomain, true));
+                    .or_insert((Missing::Nxdomain, true, None));
             }
             _ => {}
         }
     }
     missing
         .into_iter()
-        .filter_map(|(name, (m, from_mx))| {
+        .filter_map(|(name, (m, from_mx, dangling_target))| {
             let owners = m.owners(from_mx);
             let owner = owners.iter().copied().find(|check| {
                 findings.iter().any(|f| {
@@ -195,6 +205,7 @@ fn faults(
                         owner: owner.to_string(),
                         owner_subject: None,
                         stand_in: false,
+                        dangling_target,
                     },
                 ));
             }
@@ -224,6 +235,7 @@ fn faults(
                     owner: carrier.check.to_string(),
                     owner_subject: carrier.subject.clone(),
                     stand_in: true,
+                    dangling_target,
                 },
             ))
         })
