@@ -201,3 +201,63 @@ fn a_host_with_only_ipv6_addresses_fails_dns_resolves() {
     );
     assert_eq!(f["evidence"]["aaaa"][0], "2001:db8::20");
 }
+
+/// Issue 8 item 5's caveat: with `--only` selecting TLS and HTTP checks and no `dns.*`
+/// check, a host that does not exist still gets one finding that says so (the first
+/// failing one, which keeps its status) and the rest skip as blocked; no `dns.*`
+/// finding appears, since none was asked for.
+#[test]
+fn without_dns_checks_a_missing_host_still_gets_one_finding_that_says_why() {
+    let dns = TestDns::start(vec![zone()]);
+    let (code, report) = audit(
+        &dns,
+        "hosts: [nowhere.acme.test, acme.test]\n",
+        &["--only", "tls.*", "--only", "http.*"],
+    );
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(
+        findings
+            .iter()
+            .all(|f| !f["check"].as_str().unwrap_or_default().starts_with("dns.")),
+        "no dns finding was asked for: {report:#}"
+    );
+    let on_missing = findings_on(&report, "nowhere.acme.test");
+    assert!(on_missing.len() > 5, "TLS and HTTP ran: {on_missing:#?}");
+    let reporting: Vec<&&Value> = on_missing
+        .iter()
+        .filter(|f| f["status"] != "skip")
+        .collect();
+    assert_eq!(
+        reporting.len(),
+        1,
+        "one fault, one finding: {on_missing:#?}"
+    );
+    let owner = reporting[0];
+    let message = owner["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("nowhere.acme.test does not exist in DNS (NXDOMAIN)"),
+        "{owner:#}"
+    );
+    for f in on_missing.iter().filter(|f| f["status"] == "skip") {
+        let message = f["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("blocked: nowhere.acme.test does not resolve (see "),
+            "{f:#}"
+        );
+        assert_eq!(
+            f["evidence"]["blocked_by"]["check"], owner["check"],
+            "{f:#}"
+        );
+    }
+    // A host that resolves is judged as before (its servers are closed: errors).
+    assert!(
+        findings_on(&report, "acme.test")
+            .iter()
+            .all(|f| !f["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("blocked:")),
+        "{report:#}"
+    );
+    assert_eq!(code, 1);
+}

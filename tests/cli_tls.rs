@@ -473,17 +473,25 @@ fn not_tls_and_no_address_are_errors_with_their_causes() {
         let f = finding(&report, check, "http.tls.test");
         assert_eq!(f["status"], "error", "{f:#}");
         assert_eq!(f["error"]["cause"], "protocol", "{f:#}");
-        let f = finding(&report, check, "missing.tls.test");
-        assert_eq!(f["status"], "error", "{f:#}");
-        assert_eq!(f["error"]["cause"], "nxdomain", "{f:#}");
-        assert!(
-            f["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("does not exist"),
-            "{f:#}"
-        );
     }
+    // One fault, one finding, even without dns checks selected: the first finding on
+    // the missing host says why, the other is blocked and points at it.
+    let f = finding(&report, "tls.cert-valid", "missing.tls.test");
+    assert_eq!(f["status"], "error", "{f:#}");
+    assert_eq!(f["error"]["cause"], "nxdomain", "{f:#}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("missing.tls.test does not exist in DNS (NXDOMAIN)"),
+        "{f:#}"
+    );
+    let f = finding(&report, "tls.protocols", "missing.tls.test");
+    assert_eq!(f["status"], "skip", "{f:#}");
+    assert_eq!(
+        f["message"],
+        "blocked: missing.tls.test does not resolve (see tls.cert-valid)"
+    );
     assert_eq!(code, 1);
 }
 

@@ -38,12 +38,22 @@ async fn serve(ip: &str, app: Router) -> SocketAddr {
 }
 
 async fn run(dns: &TestDns, config: &str, net: NetSettings) -> Report {
+    run_only(
+        dns,
+        config,
+        net,
+        &["http.redirect-chain", "http.callback-urls"],
+    )
+    .await
+}
+
+async fn run_only(dns: &TestDns, config: &str, net: NetSettings, only: &[&str]) -> Report {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("launchready.yaml");
     std::fs::write(&path, config).expect("config");
     let load = LoadOptions {
         config_path: Some(path),
-        only: vec!["http.redirect-chain".into(), "http.callback-urls".into()],
+        only: only.iter().map(|s| s.to_string()).collect(),
         ..LoadOptions::default()
     };
     let net = NetSettings {
@@ -198,5 +208,60 @@ async fn the_first_hop_of_a_derived_www_host_is_guarded_and_a_listed_one_is_not(
         .find(|f| f.target == url)
         .unwrap_or_else(|| panic!("no finding for {url}: {:#?}", report.findings));
     assert_eq!(f.evidence["final_status"], 200, "{f:#?}");
+    assert!(hits.load(Ordering::SeqCst) >= 1);
+}
+
+/// `HttpClient::request` (the webhook and Vercel probes) applies the address policy too:
+/// a URL the user gave whose host resolves to a link-local or metadata address is never
+/// sent to. The test declares the loopback address 127.0.0.3 a metadata address
+/// (`NetSettings::metadata_addresses`), so nothing ever goes to a real one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_on_a_metadata_address_is_never_sent_to() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let meta = serve(
+        "127.0.0.3",
+        Router::new().fallback(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                "instance credentials"
+            }
+        }),
+    )
+    .await;
+    let dns = TestDns::start(vec![Zone::new("meta.test.", "@ A 127.0.0.3\n")]);
+    let url = format!("http://meta.test:{}/hook", meta.port());
+    let config = format!("webhooks:\n  - url: {url}\n    provider: generic\n");
+    let settings = |allow_private| NetSettings {
+        allow_private,
+        metadata_addresses: vec!["127.0.0.3".parse().expect("ip")],
+        ..NetSettings::default()
+    };
+    let only = ["webhook.reachable"];
+
+    let report = run_only(&dns, &config, settings(false), &only).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.check == "webhook.reachable" && f.target == url)
+        .unwrap_or_else(|| panic!("no webhook.reachable for {url}: {:#?}", report.findings));
+    assert_eq!(f.status, Status::Fail, "{f:#?}");
+    assert!(f.message.contains("metadata address 127.0.0.3"), "{f:#?}");
+    assert!(f.message.contains("--allow-private"), "{f:#?}");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "the metadata address was sent to"
+    );
+
+    // --allow-private lifts the rule.
+    let report = run_only(&dns, &config, settings(true), &only).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.check == "webhook.reachable" && f.target == url)
+        .unwrap_or_else(|| panic!("no webhook.reachable for {url}: {:#?}", report.findings));
+    assert_eq!(f.status, Status::Pass, "{f:#?}");
     assert!(hits.load(Ordering::SeqCst) >= 1);
 }

@@ -10,7 +10,10 @@
 //!    `dns.dangling-cname`, else `dns.resolves`; for a domain known missing only from its
 //!    MX lookup, `email.mx`. The owner must be in the report with status `fail` or `warn`
 //!    (the first such candidate wins); a fault no finding reports blocks nothing, so
-//!    nothing is ever hidden.
+//!    nothing is ever hidden. When no owner check is selected at all (`--only tls.*`),
+//!    the `dns` facts are still gathered (see `engine::plan`) and the first failing
+//!    finding on that host (in report order) stands in for the owner: it keeps its
+//!    status and says why the name cannot be tested.
 //! 3. Every other finding about that name becomes `skip` with the message
 //!    "blocked: NAME does not resolve (see OWNER)" and `evidence.blocked_by`: host checks
 //!    (TLS, HTTP), URL and webhook targets on that host, and, when the name does not exist
@@ -54,20 +57,46 @@ impl Missing {
 #[derive(Debug, Clone)]
 struct Fault {
     missing: Missing,
-    owner: &'static str,
+    /// The check of the finding that reports the fault.
+    owner: String,
+    /// A stand-in owner's subject (a redirect chain's start URL).
+    owner_subject: Option<String>,
+    /// The owner is not a DNS check (none was selected) but the first finding the fault
+    /// would block, which then says why.
+    stand_in: bool,
+    /// The missing name a dangling CNAME points at.
+    dangling_target: Option<String>,
+}
+
+impl Fault {
+    /// Whether `f`, on `name`, is the finding that reports this fault.
+    fn is_owner(&self, f: &Finding, name: &str) -> bool {
+        f.check == self.owner
+            && f.target == name
+            && (!self.stand_in || f.subject == self.owner_subject)
+    }
+
+    /// The owner as a reader finds it: `dns.resolves`, or `tls.cert-valid` and the
+    /// subject of a stand-in.
+    fn owner_label(&self) -> String {
+        match &self.owner_subject {
+            Some(subject) if self.stand_in => format!("{} for {subject}", self.owner),
+            _ => self.owner.clone(),
+        }
+    }
 }
 
 /// Turns the findings a missing name blocked into `skip`s that point at the one
 /// finding that reports the fault.
 pub fn apply(findings: &mut [Finding], checks: &[SelectedCheck], results: &ProbeResults) {
-    let faults = faults(findings, results);
-    if faults.is_empty() {
-        return;
-    }
     let kinds: BTreeMap<&str, TargetKind> = checks
         .iter()
         .map(|c| (c.spec.id.as_str(), c.spec.target))
         .collect();
+    let faults = faults(findings, &kinds, results);
+    if faults.is_empty() {
+        return;
+    }
     for f in findings.iter_mut() {
         let Some(&kind) = kinds.get(f.check.as_str()) else {
             continue;
@@ -75,19 +104,58 @@ pub fn apply(findings: &mut [Finding], checks: &[SelectedCheck], results: &Probe
         let Some(host) = host_of(&f.target, kind) else {
             continue;
         };
+        if let Some(fault) = faults.get(&host)
+            && fault.stand_in
+            && fault.is_owner(f, &host)
+        {
+            f.message = stand_in_message(&host, fault);
+            continue;
+        }
         let Some((name, fault)) = blocker(&host, kind, f, &faults) else {
             continue;
         };
         f.status = Status::Skip;
-        f.message = format!("blocked: {name} does not resolve (see {})", fault.owner);
-        f.evidence = json!({ "blocked_by": { "check": fault.owner, "target": name } });
+        f.message = format!(
+            "blocked: {name} does not resolve (see {})",
+            fault.owner_label()
+        );
+        let mut by = json!({ "check": fault.owner, "target": name });
+        if fault.stand_in
+            && let Some(subject) = &fault.owner_subject
+        {
+            by["subject"] = json!(subject);
+        }
+        f.evidence = json!({ "blocked_by": by });
         f.error = None;
     }
 }
 
+/// What a stand-in owner says instead of its own message: the DNS fault, and that the
+/// checks which report it in full were not selected.
+fn stand_in_message(name: &str, fault: &Fault) -> String {
+    let what = match (fault.missing, &fault.dangling_target) {
+        (Missing::Nxdomain, _) => format!("{name} does not exist in DNS (NXDOMAIN)"),
+        (Missing::Dangling, Some(target)) => {
+            format!("{name} is a CNAME to {target}, which does not exist")
+        }
+        (Missing::Dangling, None) => format!("{name} is a CNAME to a name that does not exist"),
+        (Missing::NoAddress, _) => format!("{name} has no A or AAAA record"),
+    };
+    crate::core::text::truncate(
+        &format!(
+            "{what}, so nothing on it could be tested; its other findings are skipped (dns.resolves and dns.dangling-cname report this in full; they were not selected)"
+        ),
+        1024,
+    )
+}
+
 /// Every missing name with a finding that reports it.
-fn faults(findings: &[Finding], results: &ProbeResults) -> BTreeMap<String, Fault> {
-    let mut missing: BTreeMap<String, (Missing, bool)> = BTreeMap::new();
+fn faults(
+    findings: &[Finding],
+    kinds: &BTreeMap<&str, TargetKind>,
+    results: &ProbeResults,
+) -> BTreeMap<String, Fault> {
+    let mut missing: BTreeMap<String, (Missing, bool, Option<String>)> = BTreeMap::new();
     for ((probe, kind, name), result) in results {
         let Ok(facts) = result else { continue };
         let flag = |k: &str| facts.get(k).and_then(Value::as_bool) == Some(true);
@@ -102,29 +170,74 @@ fn faults(findings: &[Finding], results: &ProbeResults) -> BTreeMap<String, Faul
                 } else {
                     continue;
                 };
-                missing.insert(name.clone(), (m, false));
+                let target = facts
+                    .get("dangling_target")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                missing.insert(name.clone(), (m, false, target));
             }
             (ProbeId::Mx, TargetKind::Domain)
                 if facts.get("answer").and_then(Value::as_str) == Some("nxdomain") =>
             {
                 missing
                     .entry(name.clone())
-                    .or_insert((Missing::Nxdomain, true));
+                    .or_insert((Missing::Nxdomain, true, None));
             }
             _ => {}
         }
     }
     missing
         .into_iter()
-        .filter_map(|(name, (m, from_mx))| {
-            let owner = m.owners(from_mx).iter().copied().find(|check| {
+        .filter_map(|(name, (m, from_mx, dangling_target))| {
+            let owners = m.owners(from_mx);
+            let owner = owners.iter().copied().find(|check| {
                 findings.iter().any(|f| {
                     f.check == *check
                         && f.target == name
                         && matches!(f.status, Status::Fail | Status::Warn)
                 })
-            })?;
-            Some((name, Fault { missing: m, owner }))
+            });
+            if let Some(owner) = owner {
+                return Some((
+                    name,
+                    Fault {
+                        missing: m,
+                        owner: owner.to_string(),
+                        owner_subject: None,
+                        stand_in: false,
+                        dangling_target,
+                    },
+                ));
+            }
+            // No owner check selected: the first failing host finding on the name says
+            // it. A selected owner that passed (the facts disagree) blocks nothing.
+            if owners.iter().any(|c| kinds.contains_key(c)) {
+                return None;
+            }
+            let carrier = findings
+                .iter()
+                .filter(|f| {
+                    f.target == name
+                        && kinds.get(f.check.as_str()) == Some(&TargetKind::Host)
+                        && matches!(f.status, Status::Fail | Status::Warn | Status::Error)
+                })
+                .min_by(|a, b| {
+                    (a.area.as_str(), &a.check, &a.subject).cmp(&(
+                        b.area.as_str(),
+                        &b.check,
+                        &b.subject,
+                    ))
+                })?;
+            Some((
+                name,
+                Fault {
+                    missing: m,
+                    owner: carrier.check.to_string(),
+                    owner_subject: carrier.subject.clone(),
+                    stand_in: true,
+                    dangling_target,
+                },
+            ))
         })
         .collect()
 }
@@ -165,7 +278,7 @@ fn blocker<'a>(
             }
             continue;
         }
-        if f.check == fault.owner && f.target == name {
+        if fault.is_owner(f, &name) {
             return None;
         }
         // A domain's own checks (email, CAA) need the name to exist, not an address.

@@ -174,6 +174,21 @@ pub fn plan_shard(audit: &AuditPlan, shard: Option<Shard>) -> ProbePlan {
             }
         }
     }
+    // The blocked-target rule (`engine::blocked`) reads whether each host resolves: a
+    // host with checks gets its `dns` run even when no dns check is selected (its
+    // lookups are the ones TLS and HTTP make anyway, and cached). It reports nothing by
+    // itself.
+    let judged_hosts: std::collections::BTreeSet<usize> = plan
+        .jobs
+        .iter()
+        .map(|&(_, ti)| ti)
+        .filter(|&ti| plan.targets[ti].kind == TargetKind::Host)
+        .collect();
+    for ti in judged_hosts {
+        let target = &plan.targets[ti];
+        let key = (ProbeId::Dns, TargetKind::Host, target.name.clone());
+        wanted.push((key, target.clone()));
+    }
     for (key, target) in wanted {
         plan.probes.entry(key).or_insert(target);
     }

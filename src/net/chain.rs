@@ -345,7 +345,7 @@ pub fn blocked_address(
 ) -> Option<IpAddr> {
     let policy = super::options::AddressPolicy {
         allow_private,
-        public: Vec::new(),
+        ..Default::default()
     };
     policy.blocked(super::options::Origin::Redirect(previous), next, overridden)
 }

@@ -92,6 +92,10 @@ pub struct HttpClient {
     clients: Mutex<BTreeMap<(u16, bool), reqwest::Client>>,
     hops: Mutex<BTreeMap<String, Cell<Result<Hop, ChainError>>>>,
     walks: Mutex<BTreeMap<String, Cell<Chain>>>,
+    /// [`HttpClient::first_hop_at`]: one client per pinned address, one answer per
+    /// (address, URL).
+    pinned_clients: Mutex<BTreeMap<IpAddr, reqwest::Client>>,
+    pinned: Mutex<BTreeMap<(IpAddr, String), Cell<PinnedHop>>>,
     requests: AtomicUsize,
     connections: Arc<AtomicUsize>,
 }
@@ -166,6 +170,22 @@ pub struct HttpResponse {
     pub first_byte_ms: u64,
     /// From sending the request to the end of the body read.
     pub total_ms: u64,
+}
+
+/// What one address answered to the first request of a start URL: see
+/// [`HttpClient::first_hop_at`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct PinnedHop {
+    /// The URL requested.
+    pub url: String,
+    /// The address asked (`IP:PORT`).
+    pub address: String,
+    /// The status, when an answer came.
+    pub status: Option<u16>,
+    /// Where a redirect leads: its `Location` resolved against the URL.
+    pub next_url: Option<String>,
+    /// Why no answer came.
+    pub error: Option<ChainError>,
 }
 
 /// Why a response body could not be read as the JSON expected.
@@ -268,6 +288,8 @@ impl HttpClient {
             clients: Mutex::new(BTreeMap::new()),
             hops: Mutex::new(BTreeMap::new()),
             walks: Mutex::new(BTreeMap::new()),
+            pinned_clients: Mutex::new(BTreeMap::new()),
+            pinned: Mutex::new(BTreeMap::new()),
             requests: AtomicUsize::new(0),
             connections: Arc::new(AtomicUsize::new(0)),
         })
@@ -634,6 +656,126 @@ impl HttpClient {
         }
     }
 
+    /// The first request of `url` (a GET, no redirect followed, body not read), sent to
+    /// `ip` whatever DNS says, as `--connect-to` would for this one request: to compare
+    /// what each address of a host answers. The port is the URL's; the `Host` header
+    /// and TLS server name stay the URL's host. Memoised per (address, URL); bounded
+    /// by the operation timeout. A link-local or metadata address is not asked (see
+    /// `AddressPolicy`).
+    pub async fn first_hop_at(&self, url: &str, ip: IpAddr) -> PinnedHop {
+        let cell = {
+            let mut pinned = self.pinned.lock().unwrap_or_else(PoisonError::into_inner);
+            pinned.entry((ip, url.to_string())).or_default().clone()
+        };
+        cell.get_or_init(|| self.first_hop_at_uncached(url, ip))
+            .await
+            .clone()
+    }
+
+    async fn first_hop_at_uncached(&self, start: &str, ip: IpAddr) -> PinnedHop {
+        let parsed = Url::parse(start)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        let port = parsed
+            .as_ref()
+            .and_then(Url::port_or_known_default)
+            .unwrap_or(80);
+        let mut hop = PinnedHop {
+            url: start.to_string(),
+            address: SocketAddr::new(ip, port).to_string(),
+            status: None,
+            next_url: None,
+            error: None,
+        };
+        let Some(url) = parsed else {
+            hop.error = Some(ChainError::new(
+                start,
+                Cause::InvalidInput,
+                "not an http(s) URL",
+            ));
+            return hop;
+        };
+        if let Some(blocked) = self.net.policy.blocked(Origin::User, &[ip], false) {
+            hop.error = Some(ChainError::new(
+                start,
+                Cause::InvalidInput,
+                format!(
+                    "not connected: {blocked} is a link-local or cloud-metadata address (--allow-private lifts this)"
+                ),
+            ));
+            return hop;
+        }
+        let client = match self.pinned_client(ip) {
+            Ok(c) => c,
+            Err(e) => {
+                hop.error = Some(ChainError::new(
+                    start,
+                    Cause::Internal,
+                    format!("cannot build the HTTP client: {e}"),
+                ));
+                return hop;
+            }
+        };
+        let mut request_url = url.clone();
+        let _ = request_url.set_username("");
+        let _ = request_url.set_password(None);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let send = client
+            .get(request_url)
+            .header(reqwest::header::ACCEPT, "text/html,*/*;q=0.8")
+            .send();
+        match tokio::time::timeout(self.timeout, send).await {
+            Err(_) => {
+                hop.error = Some(ChainError::new(
+                    start,
+                    Cause::Timeout,
+                    format!("no answer within {} s", self.timeout.as_secs_f32()),
+                ));
+            }
+            Ok(Err(e)) => hop.error = Some(classify(&url, &e)),
+            Ok(Ok(response)) => {
+                let status = response.status().as_u16();
+                hop.status = Some(status);
+                if (300..400).contains(&status) {
+                    hop.next_url = response
+                        .headers()
+                        .get(LOCATION)
+                        .map(|v| resolve_location(&url, v.as_bytes()))
+                        .and_then(|r| r.next.as_ref().map(Url::to_string));
+                }
+            }
+        }
+        hop
+    }
+
+    /// The client whose every connection goes to `ip` (the URL's port).
+    fn pinned_client(&self, ip: IpAddr) -> Result<reqwest::Client, String> {
+        let mut clients = self
+            .pinned_clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = clients.get(&ip) {
+            return Ok(c.clone());
+        }
+        let resolver = PinnedResolver {
+            ip,
+            connections: self.connections.clone(),
+        };
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(self.tls.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(resolver))
+            .connect_timeout(self.timeout)
+            .user_agent(USER_AGENT)
+            .pool_max_idle_per_host(1)
+            .pool_idle_timeout(Some(Duration::from_millis(500)))
+            .build()
+            .map_err(|e| error_text(&e))?;
+        clients.insert(ip, client.clone());
+        Ok(client)
+    }
+
     /// Sends one request exactly as given: any method, headers and body, never cached,
     /// never retried, no redirect followed (a 3xx comes back as it is). The body is read
     /// up to `request.body_cap` bytes; the whole exchange is bounded by
@@ -652,6 +794,23 @@ impl HttpClient {
         let timeout = request.timeout.unwrap_or(self.timeout);
         let started = Instant::now();
         let work = async {
+            // A URL the user gave (a webhook, an API base): its own private host is fine,
+            // a link-local or metadata address never (see `AddressPolicy`).
+            let dest = self.destination(&url).await?;
+            if let Some(ip) =
+                self.net
+                    .policy
+                    .blocked(Origin::User, &dest.ips, dest.overridden.is_some())
+            {
+                return Err(ChainError::new(
+                    url.as_str(),
+                    Cause::InvalidInput,
+                    format!(
+                        "not sent: {} resolves to the link-local or cloud-metadata address {ip}, which launchready never connects to (--allow-private lifts this)",
+                        url.host_str().unwrap_or_default()
+                    ),
+                ));
+            }
             let mut response = self
                 .send_request(
                     &url,
@@ -830,6 +989,21 @@ impl Resolve for AuditResolver {
             let addrs: Addrs = Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0)));
             Ok(addrs)
         })
+    }
+}
+
+/// The resolver of a pinned client: every name goes to one address.
+struct PinnedResolver {
+    ip: IpAddr,
+    connections: Arc<AtomicUsize>,
+}
+
+impl Resolve for PinnedResolver {
+    fn resolve(&self, _name: Name) -> Resolving {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        // Port 0: hyper puts the URL's port (or the scheme's default) in.
+        let addrs: Addrs = Box::new(std::iter::once(SocketAddr::new(self.ip, 0)));
+        Box::pin(std::future::ready(Ok(addrs)))
     }
 }
 

@@ -72,6 +72,11 @@ pub struct AddressPolicy {
     /// hook (set through `NetSettings::public_addresses`): it lets a test drive a
     /// public-to-private redirect between two loopback addresses. Empty in real audits.
     pub public: Vec<IpAddr>,
+    /// Addresses to treat as link-local/metadata addresses, besides those [`is_metadata`]
+    /// names. A test hook (set through `NetSettings::metadata_addresses`): it lets a test
+    /// prove that such an address is never connected to with a loopback address, without
+    /// sending anything to a real one. Empty in real audits.
+    pub metadata: Vec<IpAddr>,
 }
 
 /// Where a hop comes from, for [`AddressPolicy::blocked`].
@@ -91,12 +96,17 @@ impl AddressPolicy {
         !self.public.contains(&ip) && is_internal(ip)
     }
 
+    /// A link-local or metadata address by [`is_metadata`], or declared one.
+    pub fn is_metadata(&self, ip: IpAddr) -> bool {
+        self.metadata.contains(&ip) || is_metadata(ip)
+    }
+
     /// The first address of `next` that a hop from `origin` must not connect to.
     pub fn blocked(&self, origin: Origin, next: &[IpAddr], overridden: bool) -> Option<IpAddr> {
         if self.allow_private || overridden {
             return None;
         }
-        if let Some(ip) = next.iter().copied().find(|ip| is_metadata(*ip)) {
+        if let Some(ip) = next.iter().copied().find(|ip| self.is_metadata(*ip)) {
             return Some(ip);
         }
         let from_public = match origin {
@@ -275,7 +285,7 @@ mod tests {
         );
         let allow = AddressPolicy {
             allow_private: true,
-            public: Vec::new(),
+            ..AddressPolicy::default()
         };
         assert_eq!(
             allow.blocked(Origin::Redirect(None), &[ip("169.254.169.254")], false),
@@ -285,6 +295,7 @@ mod tests {
         let hook = AddressPolicy {
             allow_private: false,
             public: vec![ip("127.0.0.2")],
+            metadata: vec![ip("127.0.0.3")],
         };
         assert_eq!(
             hook.blocked(
@@ -294,6 +305,13 @@ mod tests {
             ),
             Some(ip("127.0.0.1"))
         );
+        // The other hook: a loopback address declared a metadata address is refused
+        // even to the user's own first hop.
+        assert_eq!(
+            hook.blocked(Origin::User, &[ip("127.0.0.3")], false),
+            Some(ip("127.0.0.3"))
+        );
+        assert_eq!(hook.blocked(Origin::User, &[ip("127.0.0.1")], false), None);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct NetSettings {
     /// A test hook: addresses the redirect guard treats as public although they are
     /// internal (see [`AddressPolicy::public`]). Empty in real audits; no flag sets it.
     pub public_addresses: Vec<std::net::IpAddr>,
+    /// A test hook: addresses the guard treats as link-local/metadata addresses (see
+    /// [`AddressPolicy::metadata`]). Empty in real audits; no flag sets it.
+    pub metadata_addresses: Vec<std::net::IpAddr>,
     /// Hosts the audit adds by convention (an unlisted `www.`), whose first HTTP hop is
     /// guarded like a redirect from a public address. Filled in by `launchready::audit`.
     pub derived_hosts: Vec<String>,
@@ -52,6 +55,7 @@ impl Default for NetSettings {
             allow_private: false,
             connect_to: Vec::new(),
             public_addresses: Vec::new(),
+            metadata_addresses: Vec::new(),
             derived_hosts: Vec::new(),
         }
     }
@@ -95,6 +99,7 @@ impl Session {
             policy: AddressPolicy {
                 allow_private: settings.allow_private,
                 public: settings.public_addresses.clone(),
+                metadata: settings.metadata_addresses.clone(),
             },
             derived_hosts: settings
                 .derived_hosts

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::{Cause, ProbeContext, ProbeError};
 use crate::core::target::{Target, TargetKind};
 use crate::net::chain::{Chain, ChainError};
+use crate::net::http::PinnedHop;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RedirectFacts {
@@ -34,6 +35,29 @@ pub struct RedirectFacts {
     pub rendered: Vec<String>,
     /// CDNs and platforms seen on any chain.
     pub cdn: Vec<String>,
+    /// host and domain: what every other address of the host answered to the first
+    /// request of `http://NAME` and `https://NAME` (at most 4 addresses per family,
+    /// none with `--connect-to` or a single address).
+    pub every_address: Vec<AddressComparison>,
+    /// Each address that answers differently from the one the chain went to (an error,
+    /// another status class, another redirect target), in words.
+    pub address_failures: Vec<String>,
+    /// How many addresses of the host were compared (0 when there is nothing to
+    /// compare: one address, `--connect-to`, or a first request that failed).
+    pub addresses_compared: usize,
+}
+
+/// The first request of one start URL at each address of its host.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AddressComparison {
+    /// The start URL.
+    pub start: String,
+    /// The address the walk's first request went to (`IP:PORT`), and its answer.
+    pub reference: String,
+    pub reference_status: u16,
+    pub reference_next: Option<String>,
+    /// The other addresses, asked directly.
+    pub others: Vec<PinnedHop>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -67,6 +91,9 @@ pub async fn probe(target: &Target, ctx: &ProbeContext) -> Result<RedirectFacts,
         chain: None,
         rendered: Vec::new(),
         cdn: Vec::new(),
+        every_address: Vec::new(),
+        address_failures: Vec::new(),
+        addresses_compared: 0,
     };
     match target.kind {
         TargetKind::Url => {
@@ -83,6 +110,11 @@ pub async fn probe(target: &Target, ctx: &ProbeContext) -> Result<RedirectFacts,
                     None
                 }
             });
+            let (comparisons, compared) =
+                every_address(ctx, &name, [&apex.http, &apex.https]).await;
+            facts.address_failures = comparisons.iter().flat_map(failures).collect();
+            facts.every_address = comparisons;
+            facts.addresses_compared = compared;
             facts.http = Some(apex.http);
             facts.https = Some(apex.https);
             if let (Some(w), Some(apex_https)) = (&www_chains, &facts.https) {
@@ -124,6 +156,109 @@ async fn host_chains(ctx: &ProbeContext, host: &str) -> HostChains {
         http,
         https,
     }
+}
+
+/// The first request of each chain's start URL, asked again at every other address
+/// of `host` (up to [`MAX_PER_FAMILY`](crate::net::route::MAX_PER_FAMILY) per family),
+/// all at once. Nothing is sent when the host has one address or a `--connect-to`
+/// override, or when the chain's own first request failed (the chain reports that).
+/// Also returns how many addresses were compared.
+async fn every_address(
+    ctx: &ProbeContext,
+    host: &str,
+    chains: [&Chain; 2],
+) -> (Vec<AddressComparison>, usize) {
+    let mut compared = 0;
+    let asks = chains.into_iter().map(|chain| async move {
+        let first = chain.hops.first()?;
+        let reference: std::net::SocketAddr = first.address.as_deref()?.parse().ok()?;
+        // The URL's port, not the address's: a `--connect-to` override is found by it.
+        let port = url::Url::parse(&chain.start)
+            .ok()?
+            .port_or_known_default()?;
+        let dests = ctx.net.router.destinations(host, port).await.ok()?;
+        let others: Vec<std::net::IpAddr> = dests
+            .iter()
+            .map(|d| d.addr.ip())
+            .filter(|ip| *ip != reference.ip())
+            .collect();
+        if others.is_empty() {
+            return None;
+        }
+        let hops = futures::future::join_all(
+            others
+                .iter()
+                .map(|ip| ctx.net.http.first_hop_at(&chain.start, *ip)),
+        )
+        .await;
+        Some(AddressComparison {
+            start: chain.start.clone(),
+            reference: reference.to_string(),
+            reference_status: first.status,
+            reference_next: first.next_url.clone(),
+            others: hops,
+        })
+    });
+    let comparisons: Vec<AddressComparison> = futures::future::join_all(asks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    for c in &comparisons {
+        compared = compared.max(c.others.len() + 1);
+    }
+    (comparisons, compared)
+}
+
+/// The addresses of one comparison that answer differently from the reference, in words:
+/// "http://a: 127.0.0.2 (A) refuses connections on port 80; 127.0.0.1 answers 301 ->
+/// https://a/".
+fn failures(c: &AddressComparison) -> Vec<String> {
+    let answer = |status: u16, next: &Option<String>| match next {
+        Some(next) => format!("answers {status} -> {next}"),
+        None => format!("answers {status}"),
+    };
+    let reference = format!(
+        "{} {}",
+        ip_of(&c.reference),
+        answer(c.reference_status, &c.reference_next)
+    );
+    c.others
+        .iter()
+        .filter_map(|hop| {
+            let (ip, port) = match hop.address.parse::<std::net::SocketAddr>() {
+                Ok(a) => (a.ip(), a.port()),
+                Err(_) => return None,
+            };
+            let family = if ip.is_ipv4() { "A" } else { "AAAA" };
+            let what = match (&hop.error, hop.status) {
+                (Some(e), _) => match e.cause {
+                    Cause::ConnectionRefused => format!("refuses connections on port {port}"),
+                    Cause::Timeout => format!("does not answer on port {port} ({})", e.message),
+                    Cause::ConnectionReset => format!("closes the connection on port {port}"),
+                    Cause::Tls => format!("fails the TLS handshake ({})", e.message),
+                    other => format!("fails ({other}: {})", e.message),
+                },
+                (None, Some(status)) => {
+                    let same = status / 100 == c.reference_status / 100
+                        && (!(300..400).contains(&status) || hop.next_url == c.reference_next);
+                    if same {
+                        return None;
+                    }
+                    answer(status, &hop.next_url)
+                }
+                (None, None) => return None,
+            };
+            Some(format!("{}: {ip} ({family}) {what}; {reference}", c.start))
+        })
+        .collect()
+}
+
+/// The IP of an `IP:PORT` text (the text itself when it is not one).
+fn ip_of(addr: &str) -> String {
+    addr.parse::<std::net::SocketAddr>()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|_| addr.to_string())
 }
 
 fn canonical(apex: &Chain, www: &Chain) -> Canonical {
