@@ -188,3 +188,45 @@ fn the_report_schema_names_its_vocabulary() {
         );
     }
 }
+
+#[test]
+fn the_progress_hook_hears_every_target_and_the_findings_so_far() {
+    use launchready::engine::{Progress, ProgressEvent};
+    use std::sync::{Arc, Mutex};
+    let dns = zones();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = "domains:\n  - alsoparked.test\n  - parked.test\n";
+    let mut req = request(dir.path(), config, "email.*", &dns);
+    let events: Arc<Mutex<Vec<ProgressEvent>>> = Arc::default();
+    let sink = events.clone();
+    req.progress = Some(Progress::new(move |e| sink.lock().unwrap().push(e)));
+    let report = run(&req);
+    let events = events.lock().unwrap().clone();
+    let targets = report.targets.len();
+    assert!(targets >= 2, "{:?}", report.targets);
+    assert!(
+        matches!(events.first(), Some(ProgressEvent::Started { targets: t, .. }) if *t == targets),
+        "{events:?}"
+    );
+    let done: Vec<(usize, usize, usize)> = events
+        .iter()
+        .filter_map(|e| match *e {
+            ProgressEvent::TargetsDone {
+                done,
+                total,
+                findings,
+            } => Some((done, total, findings)),
+            _ => None,
+        })
+        .collect();
+    // One event per name, counting up to every target, findings never going back.
+    assert_eq!(done.len(), 2, "{events:?}");
+    assert!(done.windows(2).all(|w| w[0].0 < w[1].0 && w[0].2 <= w[1].2));
+    assert_eq!(done.last().map(|d| (d.0, d.1)), Some((targets, targets)));
+    assert_eq!(
+        events.last(),
+        Some(&ProgressEvent::Judged {
+            findings: report.findings.len()
+        })
+    );
+}

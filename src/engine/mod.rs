@@ -37,7 +37,7 @@ use crate::report::model::{
     CheckInfo, Finding, ManualEntry, NotChecked, Report, SCHEMA, Stats, Summary, TargetInfo, Tool,
 };
 pub use plan::{ProbeKey, ProbePlan, Shard, plan, plan_shard};
-pub use progress::{Progress, ProgressEvent};
+pub use progress::{FleetProgress, Progress, ProgressEvent};
 pub use waivers::apply_waivers;
 
 #[derive(Debug, Clone)]
@@ -80,28 +80,6 @@ impl Metrics {
             Ordering::Relaxed,
         );
         self.units_done.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// Where a fleet audit stands, for a progress line: targets done of all, findings so
-/// far, and the time it will probably still take.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FleetProgress {
-    pub targets_done: usize,
-    pub targets_total: usize,
-    pub findings: usize,
-    pub elapsed: Duration,
-}
-
-impl FleetProgress {
-    /// The remaining time at the pace so far; `None` before the first target is done.
-    pub fn eta(&self) -> Option<Duration> {
-        if self.targets_done == 0 {
-            return None;
-        }
-        let left = self.targets_total.saturating_sub(self.targets_done);
-        let per = self.elapsed.as_secs_f64() / self.targets_done as f64;
-        Some(Duration::from_secs_f64(per * left as f64))
     }
 }
 
@@ -185,6 +163,7 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
     let concurrency = opts.concurrency.max(1);
     if let Some(p) = &opts.progress {
         p.report(ProgressEvent::Started {
+            targets: plan.targets.len(),
             probes: plan.probes.len(),
         });
     }
@@ -213,10 +192,12 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
     let in_flight = concurrency.div_ceil(4).max(1);
     let tasks = units(&plan).into_iter().map(|unit| {
         let common = common.clone();
+        let targets = unit.targets.len();
         async move {
-            tokio::spawn(audit_unit(unit, common))
+            let (findings, kept) = tokio::spawn(audit_unit(unit, common))
                 .await
-                .unwrap_or_default()
+                .unwrap_or_default();
+            (findings, kept, targets)
         }
     });
     let mut stream = futures::stream::iter(tasks).buffer_unordered(in_flight);
@@ -224,9 +205,18 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
     // The facts the blocked-target rule reads (`dns` and `mx`, small), kept from each
     // unit after its other facts are dropped.
     let mut results: ProbeResults = BTreeMap::new();
-    while let Some((unit_findings, kept)) = stream.next().await {
+    let mut targets_done = 0;
+    while let Some((unit_findings, kept, targets)) = stream.next().await {
         findings.extend(unit_findings);
         results.extend(kept);
+        targets_done += targets;
+        if let Some(p) = &opts.progress {
+            p.report(ProgressEvent::TargetsDone {
+                done: targets_done,
+                total: plan.targets.len(),
+                findings: findings.len(),
+            });
+        }
     }
     drop(stream);
     drop(common);

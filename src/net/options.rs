@@ -158,9 +158,7 @@ pub struct ConnectToMap(std::collections::BTreeMap<(String, u16), SocketAddr>);
 impl ConnectToMap {
     /// Where a connection to `host:port` goes, when an override says so.
     pub fn get(&self, host: &str, port: u16) -> Option<SocketAddr> {
-        self.0
-            .get(&(super::dns::normalise(host), port))
-            .copied()
+        self.0.get(&(super::dns::normalise(host), port)).copied()
     }
 }
 

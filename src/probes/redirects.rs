@@ -232,11 +232,13 @@ fn failures(c: &AddressComparison) -> Vec<String> {
             };
             let family = if ip.is_ipv4() { "A" } else { "AAAA" };
             let what = match (&hop.error, hop.status) {
+                // A certificate that fails at this address is tls.cert-valid's finding,
+                // which already names the address: one fault, one finding.
+                (Some(e), _) if e.cause == Cause::Tls => return None,
                 (Some(e), _) => match e.cause {
                     Cause::ConnectionRefused => format!("refuses connections on port {port}"),
                     Cause::Timeout => format!("does not answer on port {port} ({})", e.message),
                     Cause::ConnectionReset => format!("closes the connection on port {port}"),
-                    Cause::Tls => format!("fails the TLS handshake ({})", e.message),
                     other => format!("fails ({other}: {})", e.message),
                 },
                 (None, Some(status)) => {
