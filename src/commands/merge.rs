@@ -15,6 +15,6 @@ pub fn run(args: &MergeArgs, out: &Output) -> Result<ExitCode, AppError> {
         .map(|p| read_report(p))
         .collect::<Result<Vec<_>, _>>()?;
     let merged = merge(reports).map_err(|e| AppError::Usage(e.to_string()))?;
-    out.print(&launchready::report::json::render(&merged))?;
+    out.print_json(&merged)?;
     Ok(ExitCode::from(EXIT_PASSED))
 }

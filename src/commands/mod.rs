@@ -80,6 +80,17 @@ impl Output {
         }
     }
 
+    /// Writes the JSON report to stdout as it is serialised (see
+    /// [`launchready::report::json::write`]).
+    pub fn print_json(&self, report: &launchready::report::model::Report) -> Result<(), AppError> {
+        let mut stdout = std::io::stdout().lock();
+        match launchready::report::json::write(report, &mut stdout) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(e) => Err(AppError::Internal(format!("cannot write to stdout: {e}"))),
+        }
+    }
+
     /// Writes to stdout, keeping ANSI styles only where colour is wanted.
     pub fn print(&self, text: &str) -> Result<(), AppError> {
         let mut stdout = anstream::AutoStream::new(std::io::stdout(), self.choice);

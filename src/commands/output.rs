@@ -121,6 +121,18 @@ impl Outputs {
     /// Renders and writes each output.
     pub fn write(&self, report: &Report, out: &Output) -> Result<(), AppError> {
         for spec in &self.specs {
+            // JSON is written as it is serialised, never held whole (a fleet's report).
+            if spec.format == Format::Json {
+                match &spec.path {
+                    Some(path) => std::fs::File::create(path)
+                        .and_then(|mut file| launchready::report::json::write(report, &mut file))
+                        .map_err(|e| {
+                            AppError::Usage(format!("cannot write {}: {e}", path.display()))
+                        })?,
+                    None => out.print_json(report)?,
+                }
+                continue;
+            }
             let text = self
                 .renderer
                 .render(report, spec.format)

@@ -201,7 +201,8 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
         }
     });
     let mut stream = futures::stream::iter(tasks).buffer_unordered(in_flight);
-    let mut findings = Vec::new();
+    // At least one finding per (check, target): reserved once, not grown by doubling.
+    let mut findings = Vec::with_capacity(plan.jobs.len());
     // The facts the blocked-target rule reads (`dns` and `mx`, small), kept from each
     // unit after its other facts are dropped.
     let mut results: ProbeResults = BTreeMap::new();

@@ -37,25 +37,29 @@ pub struct ProbeContext {
 }
 
 /// Runs one probe on one target. The engine calls this at most once per (probe, target).
+///
+/// Each probe's future is boxed: unboxed, every run would be as large as the largest
+/// probe's state (hundreds of KiB for a unit's dozen runs), and a fleet holds hundreds
+/// of runs at once.
 pub async fn run(
     probe: ProbeId,
     target: &Target,
     ctx: &ProbeContext,
 ) -> Result<serde_json::Value, ProbeError> {
     match probe {
-        ProbeId::Dns => to_json(dns::probe(&target.name, ctx).await?),
-        ProbeId::Caa => to_json(caa::probe(&target.name, ctx).await?),
-        ProbeId::Tls => to_json(tls::probe(&target.name, ctx).await?),
-        ProbeId::TlsLegacy => to_json(tls_legacy::probe(&target.name, ctx).await?),
-        ProbeId::Redirects => to_json(redirects::probe(target, ctx).await?),
-        ProbeId::Headers => to_json(headers::probe(&target.name, ctx).await?),
-        ProbeId::Spf => to_json(spf::probe(&target.name, ctx).await?),
-        ProbeId::Dkim => to_json(dkim::probe(target, ctx).await?),
-        ProbeId::Dmarc => to_json(dmarc::probe(&target.name, ctx).await?),
-        ProbeId::Mx => to_json(mx::probe(&target.name, ctx).await?),
-        ProbeId::MtaSts => to_json(mta_sts::probe(&target.name, ctx).await?),
-        ProbeId::VercelEnv => to_json(vercel_env::probe(target, ctx).await?),
-        ProbeId::Webhook => to_json(webhook::probe(target, ctx).await?),
+        ProbeId::Dns => to_json(Box::pin(dns::probe(&target.name, ctx)).await?),
+        ProbeId::Caa => to_json(Box::pin(caa::probe(&target.name, ctx)).await?),
+        ProbeId::Tls => to_json(Box::pin(tls::probe(&target.name, ctx)).await?),
+        ProbeId::TlsLegacy => to_json(Box::pin(tls_legacy::probe(&target.name, ctx)).await?),
+        ProbeId::Redirects => to_json(Box::pin(redirects::probe(target, ctx)).await?),
+        ProbeId::Headers => to_json(Box::pin(headers::probe(&target.name, ctx)).await?),
+        ProbeId::Spf => to_json(Box::pin(spf::probe(&target.name, ctx)).await?),
+        ProbeId::Dkim => to_json(Box::pin(dkim::probe(target, ctx)).await?),
+        ProbeId::Dmarc => to_json(Box::pin(dmarc::probe(&target.name, ctx)).await?),
+        ProbeId::Mx => to_json(Box::pin(mx::probe(&target.name, ctx)).await?),
+        ProbeId::MtaSts => to_json(Box::pin(mta_sts::probe(&target.name, ctx)).await?),
+        ProbeId::VercelEnv => to_json(Box::pin(vercel_env::probe(target, ctx)).await?),
+        ProbeId::Webhook => to_json(Box::pin(webhook::probe(target, ctx)).await?),
     }
 }
 
