@@ -154,8 +154,8 @@ pub struct NetArgs {
     /// stay HOST), e.g. to audit a server before DNS points at it. Repeatable.
     #[arg(long, value_name = "HOST:PORT:ADDR:PORT")]
     pub connect_to: Vec<launchready::net::options::ConnectTo>,
-    /// Connections open at once, all servers together [default: 512, or half the
-    /// open-file limit less 64 when that is lower].
+    /// Connections open at once, all servers together [default: 512, or (open-file
+    /// limit - 64) / 2 when that is lower].
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
     /// Connections open at once to one IP address (domains on one CDN edge share it).

@@ -23,11 +23,15 @@ use tokio::time::Instant;
 /// The default cap on connections open at once, before the file-descriptor bound.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
-/// The default cap on connections open at once to one IP address.
+/// The default cap on connections open at once to one IP address. The fleet benchmark
+/// (1,000 domains on one address, 40 ms round trips, DNS at 3,000 per second): 29 s at
+/// 32, 15 s at 64, 12 s at 128.
 pub const DEFAULT_PER_IP_CONNECTIONS: usize = 64;
 
-/// The default pace of DNS queries to the audit's resolver, per second.
-pub const DEFAULT_DNS_RATE: f64 = 1000.0;
+/// The default pace of DNS queries to the audit's resolver, per second. An audit asks
+/// about 35 questions per domain: at 1,000 per second the fleet benchmark's 1,000
+/// domains took 35 s, bound by the pace alone; at 2,000, 18 s.
+pub const DEFAULT_DNS_RATE: f64 = 2000.0;
 
 /// File descriptors kept out of the connection cap for everything else the process
 /// opens: standard streams, the runtime's epoll and wakers, the configuration, report
