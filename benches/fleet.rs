@@ -12,8 +12,8 @@
 //! The servers live in this process; each audit runs in a child process (this same
 //! binary, `FLEET_CHILD=1`) so that its CPU time (getrusage) and peak RSS are the
 //! audit's alone. Printed per N: wall time, CPU time (user + system), peak RSS, the
-//! findings by status, and the CPU time spent judging (CEL) per domain, from the
-//! engine's counters.
+//! findings by status, the CPU time spent judging (CEL) per domain, from the engine's
+//! counters, and the DNS queries sent and HTTP connections opened.
 
 #![allow(
     clippy::unwrap_used,
@@ -73,7 +73,7 @@ fn main() {
         }
     );
     println!(
-        "{:>6} {:>9} {:>9} {:>9} {:>10} {:>14} {:>7} {:>6} {:>6} {:>6} {:>6}",
+        "{:>6} {:>9} {:>9} {:>9} {:>10} {:>14} {:>7} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8}",
         "N",
         "wall s",
         "CPU s",
@@ -84,7 +84,9 @@ fn main() {
         "warn",
         "fail",
         "error",
-        "skip"
+        "skip",
+        "DNS q",
+        "HTTP c"
     );
     for n in sizes {
         let line = run(n, rtt, &extra);
@@ -223,7 +225,7 @@ fn child() {
         / 1e6;
     let s = &report.summary;
     println!(
-        "{n:>6} {:>9.2} {:>9.2} {:>9.1} {:>10} {:>14.3} {:>7} {:>6} {:>6} {:>6} {:>6}",
+        "{n:>6} {:>9.2} {:>9.2} {:>9.1} {:>10} {:>14.3} {:>7} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8}",
         wall.as_secs_f64(),
         cpu,
         rss_mb,
@@ -233,7 +235,9 @@ fn child() {
         s.warn,
         s.fail,
         s.error,
-        s.skip
+        s.skip,
+        report.stats.dns_queries,
+        report.stats.http_connections
     );
 }
 
@@ -250,6 +254,13 @@ fn apply_flags(request: &mut AuditRequest, flags: &[String]) {
             "--timeout" => {
                 request.net.timeout = Duration::from_secs_f64(value.parse().expect("seconds"))
             }
+            "--max-connections" => {
+                request.net.max_connections = Some(value.parse().expect("a number"))
+            }
+            "--per-ip-connections" => {
+                request.net.per_ip_connections = value.parse().expect("a number")
+            }
+            "--dns-rate" => request.net.dns_rate = value.parse().expect("queries per second"),
             other => panic!("the fleet benchmark does not know {other}"),
         }
     }

@@ -154,6 +154,16 @@ pub struct NetArgs {
     /// stay HOST), e.g. to audit a server before DNS points at it. Repeatable.
     #[arg(long, value_name = "HOST:PORT:ADDR:PORT")]
     pub connect_to: Vec<launchready::net::options::ConnectTo>,
+    /// Connections open at once, all servers together [default: 512, or (open-file
+    /// limit - 64) / 2 when that is lower].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Connections open at once to one IP address (domains on one CDN edge share it).
+    #[arg(long, value_name = "N", default_value_t = launchready::net::limits::DEFAULT_PER_IP_CONNECTIONS)]
+    pub per_ip_connections: usize,
+    /// DNS queries per second sent to the resolver (answers are cached for the audit).
+    #[arg(long, value_name = "QPS", default_value_t = launchready::net::limits::DEFAULT_DNS_RATE)]
+    pub dns_rate: f64,
 }
 
 #[derive(Debug, Args)]

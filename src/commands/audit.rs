@@ -116,6 +116,14 @@ fn seconds(value: f64, flag: &str) -> Result<Duration, AppError> {
 
 /// The network flags as the library's settings.
 pub fn net_settings(net: &NetArgs, deadline: f64) -> Result<NetSettings, AppError> {
+    let limits = launchready::net::limits::LimitSettings {
+        max_connections: net.max_connections.unwrap_or(1),
+        per_ip_connections: net.per_ip_connections,
+        dns_rate: net.dns_rate,
+    };
+    limits
+        .validate()
+        .map_err(|e| AppError::Usage(e.to_string()))?;
     Ok(NetSettings {
         nameserver: net
             .resolver
@@ -129,6 +137,9 @@ pub fn net_settings(net: &NetArgs, deadline: f64) -> Result<NetSettings, AppErro
         system_roots: net.system_roots,
         allow_private: net.allow_private,
         connect_to: net.connect_to.clone(),
+        max_connections: net.max_connections,
+        per_ip_connections: net.per_ip_connections,
+        dns_rate: net.dns_rate,
         ..NetSettings::default()
     })
 }

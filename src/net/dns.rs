@@ -19,6 +19,7 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use serde::Serialize;
 use tokio::sync::{Mutex, OnceCell};
 
+use super::limits::Pacer;
 use crate::core::cause::{Cause, ProbeError};
 
 /// The record types launchready asks for.
@@ -186,6 +187,8 @@ pub struct Dns {
     resolver: TokioResolver,
     cache: Mutex<BTreeMap<(String, RecordKind), CacheCell>>,
     queries: AtomicUsize,
+    /// Paces the queries sent (`--dns-rate`); answers from the cache are not paced.
+    pacer: Option<Pacer>,
 }
 
 impl std::fmt::Debug for Dns {
@@ -227,7 +230,18 @@ impl Dns {
             resolver,
             cache: Mutex::new(BTreeMap::new()),
             queries: AtomicUsize::new(0),
+            pacer: None,
         })
+    }
+
+    /// Sends at most `rate` queries per second to the resolver: each query waits for its
+    /// slot. One pace for the audit's resolver: with `--resolver` that is one
+    /// nameserver; with the system configuration, its nameservers together (hickory
+    /// chooses among them per query). Retries of a query that got no answer are not
+    /// paced separately.
+    pub fn with_rate(mut self, rate: f64) -> Dns {
+        self.pacer = Some(Pacer::new(rate));
+        self
     }
 
     /// How many queries went to the network in this audit (cache hits not counted).
@@ -257,6 +271,9 @@ impl Dns {
                 failure: DnsFailure::InvalidName,
                 message: crate::core::text::truncate(&format!("not a valid DNS name: {e}"), 200),
             });
+        }
+        if let Some(pacer) = &self.pacer {
+            pacer.wait().await;
         }
         self.queries.fetch_add(1, Ordering::Relaxed);
         let result = self

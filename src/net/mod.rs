@@ -6,6 +6,7 @@ pub mod chain;
 pub mod dns;
 pub mod http;
 pub mod legacy;
+pub mod limits;
 pub mod options;
 pub mod route;
 pub mod session;

@@ -11,6 +11,7 @@ use super::budgets::Budgets;
 use super::dns::{Dns, DnsSettings, DnsSetupError};
 use super::http::{HttpClient, HttpSetupError};
 use super::legacy::{LegacyError, LegacyOutcome, LegacyVersion, probe_version};
+use super::limits::{LimitError, LimitSettings, Limits};
 use super::options::{AddressPolicy, ConnectTo, NetOptions};
 use super::route::Router;
 use super::tls::{HandshakeOptions, HandshakeRecord, TlsError, TlsTrust, TrustError, handshake};
@@ -42,6 +43,14 @@ pub struct NetSettings {
     /// Hosts the audit adds by convention (an unlisted `www.`), whose first HTTP hop is
     /// guarded like a redirect from a public address. Filled in by `launchready::audit`.
     pub derived_hosts: Vec<String>,
+    /// Connections open at once, all addresses together (`--max-connections`). `None`:
+    /// [`default_max_connections`](super::limits::default_max_connections), read when
+    /// the session is built (after the binary raised the open-file limit).
+    pub max_connections: Option<usize>,
+    /// Connections open at once to one IP address (`--per-ip-connections`).
+    pub per_ip_connections: usize,
+    /// DNS queries per second sent to the resolver (`--dns-rate`).
+    pub dns_rate: f64,
 }
 
 impl Default for NetSettings {
@@ -57,6 +66,9 @@ impl Default for NetSettings {
             public_addresses: Vec::new(),
             metadata_addresses: Vec::new(),
             derived_hosts: Vec::new(),
+            max_connections: None,
+            per_ip_connections: super::limits::DEFAULT_PER_IP_CONNECTIONS,
+            dns_rate: super::limits::DEFAULT_DNS_RATE,
         }
     }
 }
@@ -70,6 +82,8 @@ pub enum SessionError {
     Trust(#[from] TrustError),
     #[error(transparent)]
     Http(#[from] HttpSetupError),
+    #[error(transparent)]
+    Limits(#[from] LimitError),
 }
 
 /// What every probe may use.
@@ -80,6 +94,8 @@ pub struct Session {
     pub http: HttpClient,
     pub options: Arc<NetOptions>,
     pub budgets: Budgets,
+    /// The caps on open connections, shared with the HTTP client.
+    pub limits: Arc<Limits>,
 }
 
 impl Session {
@@ -87,10 +103,22 @@ impl Session {
     /// synchronously: call it once per audit.
     pub fn new(settings: &NetSettings) -> Result<Session, SessionError> {
         let budgets = Budgets::new(settings.timeout, settings.deadline);
-        let dns = Arc::new(Dns::new(&DnsSettings {
-            nameserver: settings.nameserver,
-            timeout: budgets.op,
-        })?);
+        let limit_settings = LimitSettings {
+            max_connections: settings
+                .max_connections
+                .unwrap_or_else(super::limits::default_max_connections),
+            per_ip_connections: settings.per_ip_connections,
+            dns_rate: settings.dns_rate,
+        };
+        limit_settings.validate()?;
+        let limits = Arc::new(Limits::new(limit_settings));
+        let dns = Arc::new(
+            Dns::new(&DnsSettings {
+                nameserver: settings.nameserver,
+                timeout: budgets.op,
+            })?
+            .with_rate(limit_settings.dns_rate),
+        );
         let trust = TlsTrust::load_with_system(settings.ca_file.as_deref(), settings.system_roots)?;
         let options = Arc::new(NetOptions {
             trust,
@@ -110,34 +138,41 @@ impl Session {
         let router = Router::new(dns.clone(), options.clone());
         // A redirect walk stops at the walk budget, before the probe's, so that its
         // partial chain, not the probe's timeout, makes the report.
-        let http = HttpClient::new(router.clone(), options.clone(), budgets.op, budgets.walk)?;
+        let http = HttpClient::new(router.clone(), options.clone(), budgets.op, budgets.walk)?
+            .with_limits(limits.clone());
         Ok(Session {
             dns,
             router,
             http,
             options,
             budgets,
+            limits,
         })
     }
 
     /// A TLS handshake with `server_name` at `addr` that records the chain and the
-    /// verification result against the audit's trust store.
+    /// verification result against the audit's trust store. It waits for a connection
+    /// slot first (see [`Limits`]); `opts.timeout` starts when it has one, and the
+    /// connection is closed before the slot is given back.
     pub async fn tls_handshake(
         &self,
         addr: SocketAddr,
         server_name: &str,
         opts: &HandshakeOptions,
     ) -> Result<HandshakeRecord, TlsError> {
+        let _permit = self.limits.connection(addr.ip()).await;
         handshake(addr, server_name, &self.options.trust, opts).await
     }
 
-    /// Whether `addr` accepts a TLS 1.0 or 1.1 ClientHello, under the operation timeout.
+    /// Whether `addr` accepts a TLS 1.0 or 1.1 ClientHello, under the operation timeout
+    /// (which starts once a connection slot is free, as for [`Session::tls_handshake`]).
     pub async fn legacy_hello(
         &self,
         addr: SocketAddr,
         server_name: &str,
         version: LegacyVersion,
     ) -> Result<LegacyOutcome, LegacyError> {
+        let _permit = self.limits.connection(addr.ip()).await;
         probe_version(addr, server_name, version, self.budgets.op).await
     }
 

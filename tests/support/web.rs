@@ -18,13 +18,16 @@
 //!
 //! HTTP/1.1 only (the TLS side offers ALPN `http/1.1`), keep-alive, GET without a body.
 //! Unknown routes get 404. Every socket wait has a timeout. The server counts the TCP
-//! connections it accepts and the requests it answers. Dropping it stops it.
+//! connections it accepts and the requests it answers, and an [`OpenTracker`] can count
+//! how many are open at once (across several servers). Dropping it stops it.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -112,6 +115,8 @@ pub struct Site {
     routes: BTreeMap<(String, String, String), Reply>,
     /// A round trip added per accepted connection, per TLS handshake and per response.
     latency: Duration,
+    /// Every reply says `connection: close` and the server closes after it.
+    close: bool,
 }
 
 impl Site {
@@ -146,6 +151,15 @@ impl Site {
         self
     }
 
+    /// Every reply says `connection: close`, and the server closes the connection after
+    /// it. For an [`OpenTracker`], such a connection stops counting just before its
+    /// reply is written, so a client that holds a slot until it has read the reply can
+    /// never be seen over its cap, however late it closes its side.
+    pub fn close_after_reply(mut self) -> Site {
+        self.close = true;
+        self
+    }
+
     fn find(&self, scheme: &str, host: &str, path: &str) -> Reply {
         self.routes
             .get(&(scheme.to_string(), host.to_string(), path.to_string()))
@@ -160,6 +174,73 @@ pub struct Counters {
     pub requests: AtomicUsize,
     /// Requests that carried an `Authorization` header.
     pub authorizations: AtomicUsize,
+}
+
+/// Counts the TCP connections open at once at the servers that share it, and keeps the
+/// peak. A connection counts from its accept until the client closes its side (seen
+/// exactly: the kernel marks the socket when the client's FIN arrives, and every accept
+/// looks at those marks first), the server closes it, or, with
+/// [`Site::close_after_reply`], the server is about to write its last reply.
+#[derive(Debug, Clone, Default)]
+pub struct OpenTracker(Arc<TrackerInner>);
+
+#[derive(Debug, Default)]
+struct TrackerInner {
+    open: Mutex<BTreeMap<u64, OwnedFd>>,
+    next: AtomicU64,
+    peak: AtomicUsize,
+}
+
+impl OpenTracker {
+    pub fn new() -> OpenTracker {
+        OpenTracker::default()
+    }
+
+    /// The most connections that were open at once.
+    pub fn peak(&self) -> usize {
+        self.0.peak.load(Ordering::SeqCst)
+    }
+
+    /// Counts a connection just accepted; the id is for [`OpenTracker::closed`].
+    fn opened(&self, tcp: &tokio::net::TcpStream) -> u64 {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        let id = self.0.next.fetch_add(1, Ordering::SeqCst);
+        let mut open = self.0.open.lock().unwrap();
+        // Forget the connections whose client has closed (POLLRDHUP, 0x2000 on Linux: the
+        // peer's FIN has arrived, whether or not unread data is left), or that failed.
+        // nix 0.32 does not name POLLRDHUP, so `revents()` is `None` when it is set.
+        let rdhup = PollFlags::from_bits_retain(0x2000);
+        let gone = PollFlags::POLLHUP | PollFlags::POLLERR;
+        let ids: Vec<u64> = open.keys().copied().collect();
+        let mut fds: Vec<PollFd> = open
+            .values()
+            .map(|fd| PollFd::new(fd.as_fd(), rdhup))
+            .collect();
+        if !fds.is_empty() {
+            poll(&mut fds, PollTimeout::ZERO).expect("poll the open connections");
+        }
+        let closed: Vec<u64> = ids
+            .iter()
+            .zip(&fds)
+            .filter(|(_, fd)| fd.revents().is_none_or(|r| r.intersects(gone)))
+            .map(|(id, _)| *id)
+            .collect();
+        drop(fds);
+        for id in closed {
+            open.remove(&id);
+        }
+        let fd = tcp
+            .as_fd()
+            .try_clone_to_owned()
+            .expect("duplicate the socket");
+        open.insert(id, fd);
+        self.0.peak.fetch_max(open.len(), Ordering::SeqCst);
+        id
+    }
+
+    fn closed(&self, id: u64) {
+        self.0.open.lock().unwrap().remove(&id);
+    }
 }
 
 /// The servers: HTTP and HTTPS on 127.0.0.1, each on an ephemeral port.
@@ -186,7 +267,29 @@ impl WebServer {
             .with_no_client_auth()
             .with_single_cert(chain, key)
             .expect("server certificate");
-        Self::start_with(site, config, dir)
+        Self::start_with(site, config, dir, Ipv4Addr::LOCALHOST, None)
+    }
+
+    /// Like [`WebServer::start`], listening on `ip` (a loopback address), its open
+    /// connections counted by `tracker`.
+    pub fn start_tracked(
+        site: Site,
+        tls_names: &[&str],
+        ip: Ipv4Addr,
+        tracker: &OpenTracker,
+    ) -> WebServer {
+        assert!(ip.is_loopback(), "test servers listen on loopback only");
+        let dir = tempfile::tempdir().expect("tempdir for the CA file");
+        let (root_pem, chain, key) = pki(tls_names);
+        std::fs::write(dir.path().join("ca.pem"), root_pem).expect("write the CA file");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("server certificate");
+        Self::start_with(site, config, dir, ip, Some(tracker.clone()))
     }
 
     /// Serves `site` with one certificate per group of names, chosen by SNI (a fleet of
@@ -213,15 +316,21 @@ impl WebServer {
             .expect("TLS versions")
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(by_name));
-        Self::start_with(site, config, dir)
+        Self::start_with(site, config, dir, Ipv4Addr::LOCALHOST, None)
     }
 
-    fn start_with(site: Site, mut config: ServerConfig, dir: tempfile::TempDir) -> WebServer {
+    fn start_with(
+        site: Site,
+        mut config: ServerConfig,
+        dir: tempfile::TempDir,
+        ip: Ipv4Addr,
+        tracker: Option<OpenTracker>,
+    ) -> WebServer {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let acceptor = TlsAcceptor::from(Arc::new(config));
 
-        let http = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind http");
-        let https = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind https");
+        let http = std::net::TcpListener::bind((ip, 0)).expect("bind http");
+        let https = std::net::TcpListener::bind((ip, 0)).expect("bind https");
         http.set_nonblocking(true).expect("non-blocking");
         https.set_nonblocking(true).expect("non-blocking");
         let addrs = (
@@ -243,8 +352,8 @@ impl WebServer {
                 rt.block_on(async move {
                     let http = TcpListener::from_std(http).expect("http listener");
                     let https = TcpListener::from_std(https).expect("https listener");
-                    tokio::spawn(accept(http, None, site.clone(), c.clone()));
-                    tokio::spawn(accept(https, Some(acceptor), site, c));
+                    tokio::spawn(accept(http, None, site.clone(), c.clone(), tracker.clone()));
+                    tokio::spawn(accept(https, Some(acceptor), site, c, tracker));
                     let _ = stop_rx.await;
                 });
                 rt.shutdown_timeout(Duration::from_millis(500));
@@ -358,6 +467,7 @@ async fn accept(
     tls: Option<TlsAcceptor>,
     site: Arc<Site>,
     counters: Arc<Counters>,
+    tracker: Option<OpenTracker>,
 ) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
@@ -367,24 +477,36 @@ async fn accept(
         let site = site.clone();
         let counters = counters.clone();
         let tls = tls.clone();
+        let tracked = tracker.as_ref().map(|t| (t.clone(), t.opened(&tcp)));
         tokio::spawn(async move {
+            serve_connection(tcp, tls, &site, &counters, tracked.as_ref()).await;
+            if let Some((tracker, id)) = &tracked {
+                tracker.closed(*id);
+            }
+        });
+    }
+}
+
+async fn serve_connection(
+    tcp: tokio::net::TcpStream,
+    tls: Option<TlsAcceptor>,
+    site: &Site,
+    counters: &Counters,
+    tracked: Option<&(OpenTracker, u64)>,
+) {
+    if !site.latency.is_zero() {
+        tokio::time::sleep(site.latency).await;
+    }
+    match tls {
+        None => serve(tcp, "http", site, counters, tracked).await,
+        Some(acceptor) => {
             if !site.latency.is_zero() {
                 tokio::time::sleep(site.latency).await;
             }
-            match tls {
-                None => serve(tcp, "http", &site, &counters).await,
-                Some(acceptor) => {
-                    if !site.latency.is_zero() {
-                        tokio::time::sleep(site.latency).await;
-                    }
-                    if let Ok(Ok(stream)) =
-                        tokio::time::timeout(IO_TIMEOUT, acceptor.accept(tcp)).await
-                    {
-                        serve(stream, "https", &site, &counters).await;
-                    }
-                }
+            if let Ok(Ok(stream)) = tokio::time::timeout(IO_TIMEOUT, acceptor.accept(tcp)).await {
+                serve(stream, "https", site, counters, tracked).await;
             }
-        });
+        }
     }
 }
 
@@ -394,6 +516,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     scheme: &str,
     site: &Site,
     counters: &Counters,
+    tracked: Option<&(OpenTracker, u64)>,
 ) {
     let mut buf = Vec::new();
     loop {
@@ -410,11 +533,17 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         {
             counters.authorizations.fetch_add(1, Ordering::SeqCst);
         }
-        let reply = site.find(scheme, &host, &path);
+        let mut reply = site.find(scheme, &host, &path);
         if !site.latency.is_zero() {
             tokio::time::sleep(site.latency).await;
         }
-        if write_reply(&mut stream, &reply).await.is_err() {
+        if site.close {
+            reply = reply.header("connection", "close");
+            if let Some((tracker, id)) = tracked {
+                tracker.closed(*id);
+            }
+        }
+        if write_reply(&mut stream, &reply).await.is_err() || site.close {
             return;
         }
         if reply.trickle.is_some() {
