@@ -89,8 +89,8 @@ pub type ProbeResults = BTreeMap<ProbeKey, Result<Value, ProbeError>>;
 struct Unit {
     /// Indices into the plan's targets.
     targets: Vec<usize>,
-    /// The probe runs its checks read.
-    probes: Vec<(ProbeKey, Target)>,
+    /// The probe runs its checks read (their targets are in the plan's `probes`).
+    probes: Vec<ProbeKey>,
     /// Its (check, target) jobs.
     jobs: Vec<(usize, usize)>,
 }
@@ -98,7 +98,7 @@ struct Unit {
 /// What every unit reads: shared, converted to CEL once per audit.
 struct Common {
     checks: Vec<SelectedCheck>,
-    plan: ProbePlan,
+    plan: Arc<ProbePlan>,
     config: Shared,
     params: Vec<Shared>,
     ctx: ProbeContext,
@@ -140,13 +140,13 @@ fn units(plan: &ProbePlan) -> Vec<Unit> {
         .iter()
         .map(|t| (t.name.as_str(), plan.owner_of(t)))
         .collect();
-    for (key, target) in &plan.probes {
+    for key in plan.probes.keys() {
         let owner = owners_by_name
             .get(key.2.as_str())
             .copied()
             .unwrap_or(key.2.as_str());
         if let Some(unit) = by_owner.get_mut(owner) {
-            unit.probes.push((key.clone(), target.clone()));
+            unit.probes.push(key.clone());
         }
     }
     order
@@ -158,7 +158,7 @@ fn units(plan: &ProbePlan) -> Vec<Unit> {
 pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) -> Report {
     let started = Instant::now();
     let started_at = opts.now;
-    let plan = plan_shard(audit, opts.shard);
+    let plan = Arc::new(plan_shard(audit, opts.shard));
     let ctx = ProbeContext { net: session };
     let concurrency = opts.concurrency.max(1);
     if let Some(p) = &opts.progress {
@@ -170,7 +170,7 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
     let config_json = serde_json::to_value(audit.config.as_ref()).unwrap_or(Value::Null);
     let common = Arc::new(Common {
         checks: audit.checks.clone(),
-        plan: plan.clone(),
+        plan: Arc::clone(&plan),
         config: Shared::from_json(&config_json),
         params: audit
             .checks
@@ -201,23 +201,30 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
         }
     });
     let mut stream = futures::stream::iter(tasks).buffer_unordered(in_flight);
-    // At least one finding per (check, target): reserved once, not grown by doubling.
-    let mut findings = Vec::with_capacity(plan.jobs.len());
+    // Each unit's findings as they come; joined into one vector of the exact size at the
+    // end (growing one vector by doubling held up to three times the findings at once).
+    let mut by_unit: Vec<Vec<Finding>> = Vec::new();
+    let mut findings_so_far = 0;
     // The facts the blocked-target rule reads (`dns` and `mx`, small), kept from each
     // unit after its other facts are dropped.
     let mut results: ProbeResults = BTreeMap::new();
     let mut targets_done = 0;
     while let Some((unit_findings, kept, targets)) = stream.next().await {
-        findings.extend(unit_findings);
+        findings_so_far += unit_findings.len();
+        by_unit.push(unit_findings);
         results.extend(kept);
         targets_done += targets;
         if let Some(p) = &opts.progress {
             p.report(ProgressEvent::TargetsDone {
                 done: targets_done,
                 total: plan.targets.len(),
-                findings: findings.len(),
+                findings: findings_so_far,
             });
         }
+    }
+    let mut findings = Vec::with_capacity(findings_so_far);
+    for unit_findings in by_unit {
+        findings.extend(unit_findings);
     }
     drop(stream);
     drop(common);
@@ -287,9 +294,19 @@ async fn audit_unit(unit: Unit, common: Arc<Common>) -> (Vec<Finding>, ProbeResu
         Some(cap) if cap < deadline => (cap, Limit::Audit),
         _ => (deadline, Limit::Target(common.target_deadline)),
     };
-    let runs = unit.probes.into_iter().map(|(key, target)| {
+    let runs = unit.probes.into_iter().map(|key| {
         let common = common.clone();
         async move {
+            let Some(target) = common.plan.probes.get(&key) else {
+                return (
+                    key,
+                    Err(ProbeError::new(
+                        Cause::Internal,
+                        "a probe run missing from the plan",
+                    )),
+                    None,
+                );
+            };
             let result = {
                 let Ok(_slot) = common.probe_slots.acquire().await else {
                     return (
@@ -298,7 +315,7 @@ async fn audit_unit(unit: Unit, common: Arc<Common>) -> (Vec<Finding>, ProbeResu
                         None,
                     );
                 };
-                run_probe(&key, &target, &common.ctx, deadline, why).await
+                run_probe(&key, target, &common.ctx, deadline, why).await
             };
             if let Some(p) = &common.progress {
                 let done = common
@@ -352,6 +369,17 @@ async fn audit_unit(unit: Unit, common: Arc<Common>) -> (Vec<Finding>, ProbeResu
     }
     // Bounded as soon as judged, so that a fleet never holds what a server sent in full.
     bounds::apply(&mut findings);
+    findings.shrink_to_fit();
+    // What the session remembers about these names is not asked for again: a fleet
+    // holds what is in flight, not everything it has seen.
+    let names: Vec<String> = unit
+        .targets
+        .iter()
+        .filter_map(|&ti| common.plan.targets.get(ti))
+        .filter(|t| matches!(t.kind, TargetKind::Domain | TargetKind::Host))
+        .map(|t| t.name.clone())
+        .collect();
+    common.ctx.net.forget(&names).await;
     if let Some(m) = &common.metrics {
         m.add_judging(judging.elapsed(), unit.jobs.len(), findings.len());
     }

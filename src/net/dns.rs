@@ -249,6 +249,17 @@ impl Dns {
         self.queries.load(Ordering::Relaxed)
     }
 
+    /// Forgets the answers about `names` and the names under them (see
+    /// [`HttpClient::forget`](super::http::HttpClient::forget)); a later question is sent
+    /// again. Answers about other names (a mail provider's SPF record that many domains
+    /// include) stay.
+    pub async fn forget(&self, names: &[String]) {
+        self.cache
+            .lock()
+            .await
+            .retain(|(name, _), _| !is_at_or_under(name, names));
+    }
+
     /// Looks up `name` (with or without the final dot) for one record type. Concurrent
     /// and repeated questions share one query.
     pub async fn query(&self, name: &str, kind: RecordKind) -> Result<DnsAnswer, DnsError> {
@@ -402,6 +413,16 @@ pub struct CnameChain {
 }
 
 /// Lower case, without the final dot.
+/// Whether the normalised `name` is one of `names` (normalised) or under one of them.
+pub fn is_at_or_under(name: &str, names: &[String]) -> bool {
+    names.iter().any(|n| {
+        name == n
+            || name
+                .strip_suffix(n.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    })
+}
+
 pub fn normalise(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()
 }
@@ -517,6 +538,17 @@ impl From<DnsError> for ProbeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_at_or_under_a_list_only_on_a_label_boundary() {
+        let names = vec!["acme.test".to_string(), "b.test".to_string()];
+        assert!(is_at_or_under("acme.test", &names));
+        assert!(is_at_or_under("www.acme.test", &names));
+        assert!(is_at_or_under("_dmarc.b.test", &names));
+        assert!(!is_at_or_under("notacme.test", &names));
+        assert!(!is_at_or_under("test", &names));
+        assert!(!is_at_or_under("_spf.mail.test", &names));
+    }
 
     #[test]
     fn nameserver_addresses_parse_with_a_default_port() {

@@ -350,6 +350,30 @@ impl HttpClient {
         Admitted { dest, permit }
     }
 
+    /// Forgets the remembered walks and answers of URLs on `names` or under them (once
+    /// a fleet audit has judged those names, their chains are not asked for again: a
+    /// fleet keeps only what is in flight). A later walk of such a URL is sent again.
+    pub fn forget(&self, names: &[String]) {
+        let on_names = |url: &str| {
+            Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(super::dns::normalise))
+                .is_some_and(|host| super::dns::is_at_or_under(&host, names))
+        };
+        self.walks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|url, _| !on_names(url));
+        self.hops
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|url, _| !on_names(url));
+        self.pinned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(_, url), _| !on_names(url));
+    }
+
     /// HTTP requests sent in this audit.
     pub fn requests_sent(&self) -> usize {
         self.requests.load(Ordering::Relaxed)
@@ -788,6 +812,9 @@ impl HttpClient {
         let mut request_url = url.clone();
         let _ = request_url.set_username("");
         let _ = request_url.set_password(None);
+        // Its slot is taken before the timeout starts, and outlives the response (dropped
+        // in the match below): the address's cap counts this connection too.
+        let _permit = self.limits.connection(ip).await;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let send = client
             .get(request_url)
@@ -837,8 +864,8 @@ impl HttpClient {
             .dns_resolver(Arc::new(resolver))
             .connect_timeout(self.timeout)
             .user_agent(USER_AGENT)
-            .pool_max_idle_per_host(1)
-            .pool_idle_timeout(Some(Duration::from_millis(500)))
+            // No idle connection outside the caps (see `client`).
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| error_text(&e))?;
         clients.insert(ip, client.clone());

@@ -176,6 +176,14 @@ impl Session {
         probe_version(addr, server_name, version, self.budgets.op).await
     }
 
+    /// Forgets what was remembered about `names` and the names under them (DNS answers,
+    /// redirect walks): for a fleet audit, once their checks are judged.
+    pub async fn forget(&self, names: &[String]) {
+        let names: Vec<String> = names.iter().map(|n| super::dns::normalise(n)).collect();
+        self.http.forget(&names);
+        self.dns.forget(&names).await;
+    }
+
     /// DNS queries sent in this audit.
     pub fn dns_queries(&self) -> usize {
         self.dns.queries_sent()
