@@ -274,6 +274,7 @@ impl Dns {
     }
 
     async fn query_uncached(&self, name: String, kind: RecordKind) -> Result<DnsAnswer, DnsError> {
+        tracing::debug!(name = %name, kind = kind.as_str(), "dns query");
         let fqdn = format!("{name}.");
         if let Err(e) = hickory_resolver::proto::rr::Name::from_ascii(&fqdn) {
             return Err(DnsError {

@@ -219,11 +219,17 @@ pub mod fake {
             if let Ok(mut asked) = self.asked.lock() {
                 asked.push((name.clone(), kind));
             }
-            let answer = self
-                .answers
-                .get(&(name, kind))
-                .cloned()
-                .unwrap_or(Ok(DnsAnswer::NxDomain));
+            // A name with names under it exists (an empty non-terminal): no data, not
+            // NXDOMAIN (RFC 8020).
+            let suffix = format!(".{name}");
+            let has_children = self.answers.keys().any(|(n, _)| n.ends_with(&suffix));
+            let answer = self.answers.get(&(name, kind)).cloned().unwrap_or({
+                if has_children {
+                    Ok(DnsAnswer::NoData)
+                } else {
+                    Ok(DnsAnswer::NxDomain)
+                }
+            });
             std::future::ready(answer)
         }
     }

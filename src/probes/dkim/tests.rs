@@ -40,8 +40,37 @@ async fn builtin_selectors_are_tried_when_none_are_configured() {
 }
 
 #[tokio::test]
-async fn nothing_found_gives_one_summary_subject_naming_every_selector_tried() {
+async fn no_domainkey_name_means_no_selector_is_guessed() {
+    // RFC 8020: `_domainkey.acme.test` does not exist, so nothing under it does.
     let dns = FakeDns::new();
+    let f = run(&dns, &[]).await.expect("facts");
+    assert_eq!(
+        dns.asked(),
+        [("_domainkey.acme.test".to_string(), RecordKind::Txt)]
+    );
+    assert!(!f.any_valid);
+    assert!(f.selectors_tried.is_empty());
+    assert_eq!(f.subjects.len(), 1);
+    let s = &f.subjects[0];
+    assert!(s.summary);
+    assert_eq!(s.status, SelectorStatus::Absent);
+    assert!(
+        s.detail
+            .contains("_domainkey.acme.test does not exist (NXDOMAIN)"),
+        "{}",
+        s.detail
+    );
+    // Declared selectors are asked all the same.
+    let dns = FakeDns::new();
+    let f = run(&dns, &["mine"]).await.expect("facts");
+    assert_eq!(f.selectors_tried, ["mine"]);
+    assert_eq!(f.subjects[0].status, SelectorStatus::Absent);
+}
+
+#[tokio::test]
+async fn nothing_found_gives_one_summary_subject_naming_every_selector_tried() {
+    // A key under a selector launchready cannot guess: `_domainkey` exists.
+    let dns = FakeDns::new().txt("custom._domainkey.acme.test", &[&key(RSA2048)]);
     let f = run(&dns, &[]).await.expect("facts");
     assert!(!f.any_valid);
     assert_eq!(f.subjects.len(), 1);
