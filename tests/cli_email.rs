@@ -482,10 +482,14 @@ fn dkim_keys_weak_revoked_missing_and_configured() {
             r#"selector1._domainkey TXT "v=DKIM1; p=""#,
         ))
         .zone(Zone::new("nodkim.test.", "@ A 192.0.2.1"))
+        .zone(Zone::new(
+            "custom.test.",
+            &format!("mykey2026._domainkey TXT {}", dkim_txt(RSA2048)),
+        ))
         .start();
     let (code, report) = audit(
         &dns,
-        "domains: [dkim1024.test, revoked.test, nodkim.test]\n",
+        "domains: [dkim1024.test, revoked.test, nodkim.test, custom.test]\n",
         &["--only", "email.dkim"],
     );
     assert_eq!(code, 1);
@@ -502,9 +506,10 @@ fn dkim_keys_weak_revoked_missing_and_configured() {
     assert_eq!(status(f), "fail");
     assert!(message(f).contains("is revoked (empty p=)"), "{f:#}");
 
-    // Nothing under any built-in selector: one warning naming every selector tried (the
-    // built-in list is a guess), asking for the selectors to be declared.
-    let f = finding(&report, "email.dkim", "nodkim.test");
+    // Nothing under any built-in selector (the key is under one launchready cannot
+    // guess): one warning naming every selector tried (the built-in list is a guess),
+    // asking for the selectors to be declared.
+    let f = finding(&report, "email.dkim", "custom.test");
     assert_eq!(status(f), "warn");
     assert_eq!(f["subject"], "(none found)");
     let tried = f["evidence"]["selectors_tried"].as_array().expect("list");
@@ -512,7 +517,22 @@ fn dkim_keys_weak_revoked_missing_and_configured() {
     assert_eq!(tried[0], "google");
     assert_eq!(f["evidence"]["source"], "builtin");
     assert!(
-        message(f).starts_with("No DKIM key found for nodkim.test under the selectors launchready guesses: no DKIM record under any of the 20 built-in selectors tried (google, selector1, selector2, s1, s2,"),
+        message(f).starts_with("No DKIM key found for custom.test under the selectors launchready guesses: no DKIM record under any of the 20 built-in selectors tried (google, selector1, selector2, s1, s2,"),
+        "{f:#}"
+    );
+    assert!(
+        message(f).contains("list yours in email.dkim_selectors"),
+        "{f:#}"
+    );
+
+    // No `_domainkey` name at all: nothing can be under it (RFC 8020), nothing guessed,
+    // the same warning.
+    let f = finding(&report, "email.dkim", "nodkim.test");
+    assert_eq!(status(f), "warn");
+    assert_eq!(f["subject"], "(none found)");
+    assert_eq!(f["evidence"]["selectors_tried"], serde_json::json!([]));
+    assert!(
+        message(f).starts_with("No DKIM key found for nodkim.test under the selectors launchready guesses: _domainkey.nodkim.test does not exist (NXDOMAIN), so no selector under it does (RFC 8020)"),
         "{f:#}"
     );
     assert!(
