@@ -110,6 +110,9 @@ struct Common {
     progress: Option<Progress>,
     probes_done: Arc<std::sync::atomic::AtomicUsize>,
     probes_total: usize,
+    /// Every domain and host target's name, labels reversed (see [`reversed`]): which
+    /// targets lie under a name, without a scan of them all per unit.
+    named_reversed: BTreeSet<String>,
 }
 
 /// Groups the plan's targets by owner name, in the config's order.
@@ -185,6 +188,12 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
         progress: opts.progress.clone(),
         probes_done: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         probes_total: plan.probes.len(),
+        named_reversed: plan
+            .targets
+            .iter()
+            .filter(|t| matches!(t.kind, TargetKind::Domain | TargetKind::Host))
+            .map(|t| reversed(&t.name))
+            .collect(),
     });
     drop(config_json);
     // Enough units in flight to keep the probe slots busy (a unit runs up to a dozen
@@ -194,9 +203,7 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
         let common = common.clone();
         let targets = unit.targets.len();
         async move {
-            let (findings, kept) = tokio::spawn(audit_unit(unit, common))
-                .await
-                .unwrap_or_default();
+            let (findings, kept) = joined(tokio::spawn(audit_unit(unit, common)).await);
             (findings, kept, targets)
         }
     });
@@ -371,19 +378,59 @@ async fn audit_unit(unit: Unit, common: Arc<Common>) -> (Vec<Finding>, ProbeResu
     bounds::apply(&mut findings);
     findings.shrink_to_fit();
     // What the session remembers about these names is not asked for again: a fleet
-    // holds what is in flight, not everything it has seen.
+    // holds what is in flight, not everything it has seen. Names of other targets under
+    // them (a listed `api.` host of this domain, audited on its own) are kept.
+    let named = |t: &&Target| matches!(t.kind, TargetKind::Domain | TargetKind::Host);
     let names: Vec<String> = unit
         .targets
         .iter()
         .filter_map(|&ti| common.plan.targets.get(ti))
-        .filter(|t| matches!(t.kind, TargetKind::Domain | TargetKind::Host))
+        .filter(named)
         .map(|t| t.name.clone())
         .collect();
-    common.ctx.net.forget(&names).await;
+    let keep = others_under(&common.named_reversed, &names);
+    common
+        .ctx
+        .net
+        .forget(&crate::net::dns::NameScope::new(&names, &keep))
+        .await;
     if let Some(m) = &common.metrics {
         m.add_judging(judging.elapsed(), unit.jobs.len(), findings.len());
     }
     (findings, kept_results)
+}
+
+/// What a spawned task gave. A task that panicked is a bug, never a silent hole in the
+/// report: its panic goes on (to the binary, which exits 3 and says where to report it).
+fn joined<T: Default>(result: Result<T, tokio::task::JoinError>) -> T {
+    match result {
+        Ok(done) => done,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled: the engine never aborts its tasks.
+        Err(_) => T::default(),
+    }
+}
+
+/// The names in `named_reversed` (labels reversed) that lie under one of `names` and are
+/// not among them.
+fn others_under(named_reversed: &BTreeSet<String>, names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .flat_map(|n| {
+            let prefix = format!("{}.", reversed(n));
+            named_reversed
+                .range(prefix.clone()..)
+                .take_while(move |r| r.starts_with(&prefix))
+                .map(|r| reversed(r))
+        })
+        .filter(|n| !names.contains(n))
+        .collect()
+}
+
+/// A DNS name with its labels in reverse order (`api.acme.test` → `test.acme.api`), so
+/// that the names under one sort right after it.
+fn reversed(name: &str) -> String {
+    name.rsplit('.').collect::<Vec<_>>().join(".")
 }
 
 /// Which limit cut a probe short.
@@ -549,4 +596,42 @@ fn summarise(findings: &[Finding], targets: &[Target], checks: &[SelectedCheck])
         })
         .collect();
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_unit_that_panics_is_not_a_silent_hole_in_the_report() {
+        let quiet = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let result = tokio::spawn(async { panic!("boom") as Vec<u8> }).await;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| joined(result)));
+        std::panic::set_hook(quiet);
+        let payload = outcome.expect_err("the panic goes on");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+        assert_eq!(joined(Ok(vec![1u8])), [1]);
+    }
+
+    #[test]
+    fn the_targets_under_a_unit_are_found_by_their_reversed_names() {
+        let named: BTreeSet<String> = [
+            "acme.test",
+            "www.acme.test",
+            "api.acme.test",
+            "deep.api.acme.test",
+            "notacme.test",
+            "other.test",
+        ]
+        .iter()
+        .map(|n| reversed(n))
+        .collect();
+        assert_eq!(reversed("api.acme.test"), "test.acme.api");
+        let names = vec!["acme.test".to_string(), "www.acme.test".to_string()];
+        let mut under = others_under(&named, &names);
+        under.sort();
+        assert_eq!(under, ["api.acme.test", "deep.api.acme.test"]);
+        assert!(others_under(&named, &["other.test".to_string()]).is_empty());
+    }
 }

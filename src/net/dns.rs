@@ -249,15 +249,15 @@ impl Dns {
         self.queries.load(Ordering::Relaxed)
     }
 
-    /// Forgets the answers about `names` and the names under them (see
+    /// Forgets the answers about the names of `scope` (see
     /// [`HttpClient::forget`](super::http::HttpClient::forget)); a later question is sent
     /// again. Answers about other names (a mail provider's SPF record that many domains
     /// include) stay.
-    pub async fn forget(&self, names: &[String]) {
+    pub async fn forget(&self, scope: &NameScope) {
         self.cache
             .lock()
             .await
-            .retain(|(name, _), _| !is_at_or_under(name, names));
+            .retain(|(name, _), _| !scope.covers(name));
     }
 
     /// Looks up `name` (with or without the final dot) for one record type. Concurrent
@@ -413,7 +413,28 @@ pub struct CnameChain {
     pub too_long: bool,
 }
 
-/// Lower case, without the final dot.
+/// Names to forget (see [`Dns::forget`]): those at or under `names`, except those at or
+/// under `keep` (another target's names, still being audited). All normalised.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameScope {
+    pub names: Vec<String>,
+    pub keep: Vec<String>,
+}
+
+impl NameScope {
+    pub fn new(names: &[String], keep: &[String]) -> NameScope {
+        NameScope {
+            names: names.iter().map(|n| normalise(n)).collect(),
+            keep: keep.iter().map(|n| normalise(n)).collect(),
+        }
+    }
+
+    /// Whether the normalised `name` is in the scope.
+    pub fn covers(&self, name: &str) -> bool {
+        is_at_or_under(name, &self.names) && !is_at_or_under(name, &self.keep)
+    }
+}
+
 /// Whether the normalised `name` is one of `names` (normalised) or under one of them.
 pub fn is_at_or_under(name: &str, names: &[String]) -> bool {
     names.iter().any(|n| {
@@ -424,6 +445,7 @@ pub fn is_at_or_under(name: &str, names: &[String]) -> bool {
     })
 }
 
+/// Lower case, without the final dot.
 pub fn normalise(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()
 }
@@ -539,6 +561,16 @@ impl From<DnsError> for ProbeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_covers_its_names_and_their_children_but_not_what_it_keeps() {
+        let scope = NameScope::new(&["Acme.test.".to_string()], &["api.acme.test".to_string()]);
+        assert!(scope.covers("acme.test"));
+        assert!(scope.covers("_dmarc.acme.test"));
+        assert!(!scope.covers("api.acme.test"));
+        assert!(!scope.covers("_acme-challenge.api.acme.test"));
+        assert!(!scope.covers("other.test"));
+    }
 
     #[test]
     fn a_name_is_at_or_under_a_list_only_on_a_label_boundary() {

@@ -353,12 +353,12 @@ impl HttpClient {
     /// Forgets the remembered walks and answers of URLs on `names` or under them (once
     /// a fleet audit has judged those names, their chains are not asked for again: a
     /// fleet keeps only what is in flight). A later walk of such a URL is sent again.
-    pub fn forget(&self, names: &[String]) {
+    pub fn forget(&self, scope: &super::dns::NameScope) {
         let on_names = |url: &str| {
             Url::parse(url)
                 .ok()
                 .and_then(|u| u.host_str().map(super::dns::normalise))
-                .is_some_and(|host| super::dns::is_at_or_under(&host, names))
+                .is_some_and(|host| scope.covers(&host))
         };
         self.walks
             .lock()

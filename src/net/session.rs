@@ -178,10 +178,9 @@ impl Session {
 
     /// Forgets what was remembered about `names` and the names under them (DNS answers,
     /// redirect walks): for a fleet audit, once their checks are judged.
-    pub async fn forget(&self, names: &[String]) {
-        let names: Vec<String> = names.iter().map(|n| super::dns::normalise(n)).collect();
-        self.http.forget(&names);
-        self.dns.forget(&names).await;
+    pub async fn forget(&self, scope: &super::dns::NameScope) {
+        self.http.forget(scope);
+        self.dns.forget(scope).await;
     }
 
     /// DNS queries sent in this audit.
