@@ -36,7 +36,7 @@ use launchready::net::session::NetSettings;
 use launchready::{AuditRequest, audit};
 use nix::sys::resource::{UsageWho, getrusage};
 use support::dns::{TestDns, Zone};
-use support::web::{Reply, Site, WebServer};
+use support::web::{Site, WebServer};
 
 fn domain(i: usize) -> String {
     format!("site{i:04}.test")
@@ -99,20 +99,7 @@ fn run(n: usize, rtt: Duration, extra: &[String]) -> String {
     let names: Vec<String> = (0..n).map(domain).collect();
     let mut site = Site::new().latency(rtt);
     for d in &names {
-        site = site
-            .route(
-                &format!("http://{d}/"),
-                Reply::redirect(301, format!("https://{d}/")),
-            )
-            .route(&format!("https://{d}/"), Reply::ok().secured())
-            .route(
-                &format!("http://www.{d}/"),
-                Reply::redirect(301, format!("https://{d}/")),
-            )
-            .route(
-                &format!("https://www.{d}/"),
-                Reply::redirect(301, format!("https://{d}/")).secured(),
-            );
+        site = site.healthy_domain(d);
     }
     let groups: Vec<Vec<String>> = names
         .iter()

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use launchready::net::dns::{Dns, DnsSettings, RecordKind};
 use serde_json::Value;
 use support::dns::{TestDns, Zone};
-use support::web::{OpenTracker, Reply, Site, WebServer};
+use support::web::{OpenTracker, Site, WebServer};
 
 /// Every test here gives up after this long.
 const TEST_TIMEOUT: Duration = Duration::from_secs(90);
@@ -35,20 +35,7 @@ fn site(domains: &[String]) -> Site {
         .latency(Duration::from_millis(20))
         .close_after_reply();
     for d in domains {
-        site = site
-            .route(
-                &format!("http://{d}/"),
-                Reply::redirect(301, format!("https://{d}/")),
-            )
-            .route(&format!("https://{d}/"), Reply::ok().secured())
-            .route(
-                &format!("http://www.{d}/"),
-                Reply::redirect(301, format!("https://{d}/")),
-            )
-            .route(
-                &format!("https://www.{d}/"),
-                Reply::redirect(301, format!("https://{d}/")).secured(),
-            );
+        site = site.healthy_domain(d);
     }
     site
 }

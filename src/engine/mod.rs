@@ -191,7 +191,7 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
         named_reversed: plan
             .targets
             .iter()
-            .filter(|t| matches!(t.kind, TargetKind::Domain | TargetKind::Host))
+            .filter(|t| is_named(t))
             .map(|t| reversed(&t.name))
             .collect(),
     });
@@ -380,12 +380,11 @@ async fn audit_unit(unit: Unit, common: Arc<Common>) -> (Vec<Finding>, ProbeResu
     // What the session remembers about these names is not asked for again: a fleet
     // holds what is in flight, not everything it has seen. Names of other targets under
     // them (a listed `api.` host of this domain, audited on its own) are kept.
-    let named = |t: &&Target| matches!(t.kind, TargetKind::Domain | TargetKind::Host);
     let names: Vec<String> = unit
         .targets
         .iter()
         .filter_map(|&ti| common.plan.targets.get(ti))
-        .filter(named)
+        .filter(|t| is_named(t))
         .map(|t| t.name.clone())
         .collect();
     let keep = others_under(&common.named_reversed, &names);
@@ -425,6 +424,12 @@ fn others_under(named_reversed: &BTreeSet<String>, names: &[String]) -> Vec<Stri
         })
         .filter(|n| !names.contains(n))
         .collect()
+}
+
+/// Whether the target is a DNS name whose answers and walks the session remembers (a
+/// domain or a host, not a URL or an API project).
+fn is_named(t: &Target) -> bool {
+    matches!(t.kind, TargetKind::Domain | TargetKind::Host)
 }
 
 /// A DNS name with its labels in reverse order (`api.acme.test` → `test.acme.api`), so

@@ -590,23 +590,7 @@ impl HttpClient {
             port,
             connections: self.connections.clone(),
         };
-        let mut builder = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(resolver))
-            .connect_timeout(self.timeout)
-            .user_agent(USER_AGENT)
-            // No idle connections are kept: a connection closes when its response has
-            // been read or dropped, and only then gives back its slot under the caps of
-            // `Limits`. A pool would let idle connections (a descriptor each) escape the
-            // caps, and their descriptors would escape the file-descriptor bound. Reuse
-            // was rare: the usual chain changes scheme or host (http -> https, www ->
-            // apex) and GET responses are cached per URL, so a fleet benchmark domain
-            // opens 4 connections with or without the pool (0.16 s vs 0.18 s). A chain
-            // of redirects on one host pays a handshake per hop (8 connections for 8
-            // hops, 2 to 4 with the pool).
-            .pool_max_idle_per_host(0);
+        let mut builder = self.builder(tls, resolver);
         if http1_only {
             builder = builder.http1_only();
         }
@@ -637,11 +621,7 @@ impl HttpClient {
     ) -> Result<Held, ChainError> {
         let Admitted { dest, permit } = admitted;
         let port = url.port_or_known_default().unwrap_or(80);
-        let mut request_url = url.clone();
-        // Credentials in a URL are never sent (reqwest would turn them into a Basic
-        // Authorization header): the audit tests what anyone reaches.
-        let _ = request_url.set_username("");
-        let _ = request_url.set_password(None);
+        let mut request_url = without_credentials(url);
         let mut host_header = None;
         let mut http1_only = false;
         if let Some(addr) = dest.overridden
@@ -809,9 +789,7 @@ impl HttpClient {
                 return hop;
             }
         };
-        let mut request_url = url.clone();
-        let _ = request_url.set_username("");
-        let _ = request_url.set_password(None);
+        let request_url = without_credentials(&url);
         // Its slot is taken before the timeout starts, and outlives the response (dropped
         // in the match below): the address's cap counts this connection too.
         let _permit = self.limits.connection(ip).await;
@@ -845,6 +823,33 @@ impl HttpClient {
     }
 
     /// The client whose every connection goes to `ip` (the URL's port).
+    /// What every client of the audit is: its trust roots and resolver, no redirect
+    /// followed, no proxy, the step timeout to connect, launchready's user agent, and no
+    /// idle connection kept.
+    fn builder<R: Resolve + 'static>(
+        &self,
+        tls: rustls::ClientConfig,
+        resolver: R,
+    ) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(resolver))
+            .connect_timeout(self.timeout)
+            .user_agent(USER_AGENT)
+            // No idle connections are kept: a connection closes when its response has
+            // been read or dropped, and only then gives back its slot under the caps of
+            // `Limits`. A pool would let idle connections (a descriptor each) escape the
+            // caps, and their descriptors would escape the file-descriptor bound. Reuse
+            // was rare: the usual chain changes scheme or host (http -> https, www ->
+            // apex) and GET responses are cached per URL, so a fleet benchmark domain
+            // opens 4 connections with or without the pool (0.16 s vs 0.18 s). A chain
+            // of redirects on one host pays a handshake per hop (8 connections for 8
+            // hops, 2 to 4 with the pool).
+            .pool_max_idle_per_host(0)
+    }
+
     fn pinned_client(&self, ip: IpAddr) -> Result<reqwest::Client, String> {
         let mut clients = self
             .pinned_clients
@@ -857,15 +862,8 @@ impl HttpClient {
             ip,
             connections: self.connections.clone(),
         };
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(self.tls.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(resolver))
-            .connect_timeout(self.timeout)
-            .user_agent(USER_AGENT)
-            // No idle connection outside the caps (see `client`).
-            .pool_max_idle_per_host(0)
+        let client = self
+            .builder(self.tls.clone(), resolver)
             .build()
             .map_err(|e| error_text(&e))?;
         clients.insert(ip, client.clone());
@@ -1046,6 +1044,16 @@ impl HttpClient {
             )),
         }
     }
+}
+
+/// `url` without its user name and password: credentials in a URL are never sent
+/// (reqwest would turn them into a Basic Authorization header); the audit tests what
+/// anyone reaches.
+fn without_credentials(url: &Url) -> Url {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url
 }
 
 fn recorded_headers(headers: &HeaderMap) -> BTreeMap<String, String> {

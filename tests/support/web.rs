@@ -125,6 +125,25 @@ impl Site {
     }
 
     /// Answers `url` (`scheme://host/path?query`; no port) with `reply`.
+    /// The routes of a healthy domain `d`: `http://d/` and both `www.d` URLs redirect
+    /// (301) to `https://d/`, which answers 200; every HTTPS reply is
+    /// [`secured`](Reply::secured).
+    pub fn healthy_domain(self, d: &str) -> Site {
+        self.route(
+            &format!("http://{d}/"),
+            Reply::redirect(301, format!("https://{d}/")),
+        )
+        .route(&format!("https://{d}/"), Reply::ok().secured())
+        .route(
+            &format!("http://www.{d}/"),
+            Reply::redirect(301, format!("https://{d}/")),
+        )
+        .route(
+            &format!("https://www.{d}/"),
+            Reply::redirect(301, format!("https://{d}/")).secured(),
+        )
+    }
+
     pub fn route(mut self, url: &str, reply: Reply) -> Site {
         let (scheme, rest) = url
             .split_once("://")
