@@ -152,3 +152,97 @@ async fn addresses_that_answer_alike_pass_and_one_address_costs_nothing_extra() 
         "only the walk's own request"
     );
 }
+
+/// A listener on `ip:80` that accepts connections and never answers.
+async fn silent(ip: &str) -> tokio::task::JoinHandle<()> {
+    let listener = tokio::net::TcpListener::bind((ip.parse::<IpAddr>().expect("ip"), 80))
+        .await
+        .expect("bind a silent listener");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_address_fails_when_its_family_answers_elsewhere() {
+    let _first = redirector("127.78.0.11", "https://silent.test/").await;
+    let _quiet = silent("127.78.0.12").await;
+    let dns = TestDns::start(vec![Zone::new(
+        "silent.test.",
+        "@ A 127.78.0.11\n@ A 127.78.0.12\n",
+    )]);
+    let report = run(&dns, "silent.test").await;
+    let f = finding(&report, "silent.test");
+    assert_eq!(f.status, Status::Fail, "{f:#?}");
+    assert!(
+        f.message
+            .contains("http://silent.test: 127.78.0.12 (A) does not answer on port 80"),
+        "{f:#?}"
+    );
+}
+
+/// The spec judged on hand-written facts: an address that gave no answer where no
+/// address of its family answered (an auditor without IPv6) is an error with its cause,
+/// never a failure; a real difference elsewhere still fails.
+#[test]
+fn an_unanswered_family_is_an_error_not_a_failure() {
+    use launchready::checks::expr::Facts;
+    use launchready::checks::judge::{Bindings, judge};
+    use launchready::checks::selected::SelectedCheck;
+    use launchready::config::catalog::Catalog;
+    use launchready::core::cause::Cause;
+    use launchready::core::target::{Target, TargetKind};
+    use serde_json::json;
+
+    let catalog = Catalog::load(None).expect("built-in checks load");
+    let spec = catalog
+        .get("http.every-address")
+        .expect("the check")
+        .clone();
+    let check = SelectedCheck {
+        severity: spec.severity,
+        params: spec.params.clone().into_iter().collect(),
+        spec,
+    };
+    let target = Target::new(TargetKind::Host, "v6.test");
+    let verdict = |failures: serde_json::Value| {
+        let facts = json!({"redirects": {
+            "http": {"hops": [{}], "error": null},
+            "https": {"hops": [{}], "error": null},
+            "address_failures": failures,
+            "addresses_compared": 2,
+            "address_unanswered": [{
+                "what": "http://v6.test: ::1 (AAAA)",
+                "cause": "network",
+                "message": "network unreachable"
+            }]
+        }});
+        let findings = judge(
+            &check,
+            &target,
+            Ok(&Facts::from_json(&facts)),
+            &Bindings::from_json(&json!({}), &check, &target),
+        );
+        assert_eq!(findings.len(), 1);
+        findings.into_iter().next().expect("one finding")
+    };
+    let f = verdict(json!([]));
+    assert_eq!(f.status, Status::Error, "{f:#?}");
+    assert_eq!(
+        f.error.as_ref().map(|e| e.cause),
+        Some(Cause::Network),
+        "{f:#?}"
+    );
+    assert!(
+        f.message
+            .contains("http://v6.test: ::1 (AAAA) gave no answer (network unreachable)"),
+        "{f:#?}"
+    );
+    let f = verdict(json!([
+        "http://v6.test: 127.0.0.2 (A) refuses connections on port 80"
+    ]));
+    assert_eq!(f.status, Status::Fail, "{f:#?}");
+}

@@ -45,6 +45,26 @@ pub struct RedirectFacts {
     /// How many addresses of the host were compared (0 when there is nothing to
     /// compare: one address, `--connect-to`, or a first request that failed).
     pub addresses_compared: usize,
+    /// Addresses that gave no answer at all (a timeout, no route) in an address family
+    /// of which no address answered from here: whether they serve the site is not known
+    /// (an auditor without IPv6 reaches no AAAA address), so they are not failures.
+    pub address_unanswered: Vec<Unanswered>,
+}
+
+/// An address that gave no answer, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Unanswered {
+    /// The start URL, the address and its family, in words: "http://a: 2001:db8::1 (AAAA)".
+    pub what: String,
+    pub cause: Cause,
+    pub message: String,
+}
+
+/// What the other addresses of one comparison answered, judged.
+#[derive(Debug, Default, PartialEq)]
+struct AddressVerdicts {
+    failures: Vec<String>,
+    unanswered: Vec<Unanswered>,
 }
 
 /// The first request of one start URL at each address of its host.
@@ -93,6 +113,7 @@ pub async fn probe(target: &Target, ctx: &ProbeContext) -> Result<RedirectFacts,
         cdn: Vec::new(),
         every_address: Vec::new(),
         address_failures: Vec::new(),
+        address_unanswered: Vec::new(),
         addresses_compared: 0,
     };
     match target.kind {
@@ -112,7 +133,11 @@ pub async fn probe(target: &Target, ctx: &ProbeContext) -> Result<RedirectFacts,
             });
             let (comparisons, compared) =
                 every_address(ctx, &name, [&apex.http, &apex.https]).await;
-            facts.address_failures = comparisons.iter().flat_map(failures).collect();
+            for c in &comparisons {
+                let judged = judge_addresses(c);
+                facts.address_failures.extend(judged.failures);
+                facts.address_unanswered.extend(judged.unanswered);
+            }
             facts.every_address = comparisons;
             facts.addresses_compared = compared;
             facts.http = Some(apex.http);
@@ -210,10 +235,49 @@ async fn every_address(
     (comparisons, compared)
 }
 
-/// The addresses of one comparison that answer differently from the reference, in words:
-/// "http://a: 127.0.0.2 (A) refuses connections on port 80; 127.0.0.1 answers 301 ->
-/// https://a/".
-fn failures(c: &AddressComparison) -> Vec<String> {
+/// The addresses of one comparison that answer differently from the reference, in words
+/// ("http://a: 127.0.0.2 (A) refuses connections on port 80; 127.0.0.1 answers 301 ->
+/// https://a/"), and those that gave no answer where nothing of their family did.
+///
+/// A server that did not answer is no verdict on it: a timeout or a missing route is a
+/// failure only when another address of the same family answered (the auditor reaches
+/// that family, so the silence is the address's); else it is unanswered. A refused or
+/// reset connection is an answer.
+fn judge_addresses(c: &AddressComparison) -> AddressVerdicts {
+    let reference_v4 = c
+        .reference
+        .parse::<std::net::SocketAddr>()
+        .map(|a| a.is_ipv4())
+        .ok();
+    let answered = |v4: bool| {
+        reference_v4 == Some(v4)
+            || c.others.iter().any(|h| {
+                h.status.is_some()
+                    && h.address
+                        .parse::<std::net::SocketAddr>()
+                        .is_ok_and(|a| a.is_ipv4() == v4)
+            })
+    };
+    let mut verdicts = AddressVerdicts::default();
+    for hop in &c.others {
+        let Some(e) = &hop.error else { continue };
+        let Ok(addr) = hop.address.parse::<std::net::SocketAddr>() else {
+            continue;
+        };
+        if matches!(e.cause, Cause::Timeout | Cause::Network) && !answered(addr.is_ipv4()) {
+            let family = if addr.is_ipv4() { "A" } else { "AAAA" };
+            verdicts.unanswered.push(Unanswered {
+                what: format!("{}: {} ({family})", c.start, addr.ip()),
+                cause: e.cause,
+                message: e.message.clone(),
+            });
+        }
+    }
+    verdicts.failures = failures(c, &verdicts.unanswered);
+    verdicts
+}
+
+fn failures(c: &AddressComparison, unanswered: &[Unanswered]) -> Vec<String> {
     let answer = |status: u16, next: &Option<String>| match next {
         Some(next) => format!("answers {status} -> {next}"),
         None => format!("answers {status}"),
@@ -231,6 +295,10 @@ fn failures(c: &AddressComparison) -> Vec<String> {
                 Err(_) => return None,
             };
             let family = if ip.is_ipv4() { "A" } else { "AAAA" };
+            let heading = format!("{}: {ip} ({family})", c.start);
+            if unanswered.iter().any(|u| u.what == heading) {
+                return None;
+            }
             let what = match (&hop.error, hop.status) {
                 // A certificate that fails at this address is tls.cert-valid's finding,
                 // which already names the address: one fault, one finding.
@@ -238,6 +306,7 @@ fn failures(c: &AddressComparison) -> Vec<String> {
                 (Some(e), _) => match e.cause {
                     Cause::ConnectionRefused => format!("refuses connections on port {port}"),
                     Cause::Timeout => format!("does not answer on port {port} ({})", e.message),
+                    Cause::Network => format!("cannot be reached on port {port} ({})", e.message),
                     Cause::ConnectionReset => format!("closes the connection on port {port}"),
                     other => format!("fails ({other}: {})", e.message),
                 },
@@ -251,7 +320,7 @@ fn failures(c: &AddressComparison) -> Vec<String> {
                 }
                 (None, None) => return None,
             };
-            Some(format!("{}: {ip} ({family}) {what}; {reference}", c.start))
+            Some(format!("{heading} {what}; {reference}"))
         })
         .collect()
 }
@@ -274,5 +343,65 @@ fn canonical(apex: &Chain, www: &Chain) -> Canonical {
         error: apex.error.clone().or_else(|| www.error.clone()),
         apex_final,
         www_final,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hop(address: &str, status: Option<u16>, error: Option<Cause>) -> PinnedHop {
+        PinnedHop {
+            url: "https://a.test/".into(),
+            address: address.into(),
+            status,
+            next_url: None,
+            error: error.map(|c| ChainError::new("https://a.test/", c, "no answer within 2 s")),
+        }
+    }
+
+    fn comparison(others: Vec<PinnedHop>) -> AddressComparison {
+        AddressComparison {
+            start: "https://a.test/".into(),
+            reference: "127.0.0.1:443".into(),
+            reference_status: 200,
+            reference_next: None,
+            others,
+        }
+    }
+
+    #[test]
+    fn silence_fails_only_where_the_same_family_answered() {
+        // IPv4 answered (the reference): a silent second A record is the server's fault.
+        // No IPv6 address answered: a silent AAAA is not known either way.
+        let v = judge_addresses(&comparison(vec![
+            hop("127.0.0.2:443", None, Some(Cause::Timeout)),
+            hop("[::1]:443", None, Some(Cause::Network)),
+            hop("127.0.0.3:443", None, Some(Cause::ConnectionRefused)),
+        ]));
+        assert_eq!(v.failures.len(), 2, "{v:?}");
+        assert!(
+            v.failures[0].starts_with("https://a.test/: 127.0.0.2 (A) does not answer on port 443"),
+            "{v:?}"
+        );
+        assert!(
+            v.failures[1].contains("127.0.0.3 (A) refuses connections on port 443"),
+            "{v:?}"
+        );
+        assert_eq!(v.unanswered.len(), 1, "{v:?}");
+        assert_eq!(v.unanswered[0].what, "https://a.test/: ::1 (AAAA)");
+        assert_eq!(v.unanswered[0].cause, Cause::Network);
+
+        // Once an IPv6 address answers, a silent one is a failure too.
+        let v = judge_addresses(&comparison(vec![
+            hop("[::1]:443", Some(200), None),
+            hop("[::ffff:127.0.0.9]:443", None, Some(Cause::Timeout)),
+        ]));
+        assert!(v.unanswered.is_empty(), "{v:?}");
+        assert_eq!(v.failures.len(), 1, "{v:?}");
+        assert!(
+            v.failures[0].contains("::ffff:127.0.0.9 (AAAA) does not answer"),
+            "{v:?}"
+        );
     }
 }
