@@ -459,7 +459,10 @@ async fn run_probe(
     let started = Instant::now();
     tracing::debug!(probe = probe.name(), target = %target.name, kind = %target.kind, "probe started");
     let work = async {
-        match tokio::time::timeout(limit, probes::run(probe, target, ctx)).await {
+        // Time queued behind the audit's own limits (`--dns-rate`, connection caps) is
+        // granted on top of the budget: a polite pace makes the audit slower, not wrong.
+        let budget = crate::net::queue_time::Budget::start(limit);
+        match budget.run(probes::run(probe, target, ctx)).await {
             Ok(result) => result,
             Err(_) => Err(ProbeError::new(
                 Cause::Timeout,

@@ -17,9 +17,10 @@ use hickory_resolver::net::{DnsError as HickoryDnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use serde::Serialize;
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::Mutex;
 
 use super::limits::Pacer;
+use super::queue_time::SharedCell;
 use crate::core::cause::{Cause, ProbeError};
 
 /// The record types launchready asks for.
@@ -180,7 +181,9 @@ pub struct DnsSettings {
     pub timeout: Duration,
 }
 
-type CacheCell = Arc<OnceCell<Result<DnsAnswer, DnsError>>>;
+/// One answer, asked once; every caller's budget is granted the time its query spent
+/// waiting for its turn under `--dns-rate`.
+type CacheCell = Arc<SharedCell<Result<DnsAnswer, DnsError>>>;
 
 /// The audit's resolver: every name launchready looks up goes through here.
 pub struct Dns {

@@ -25,13 +25,13 @@ use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderMap, LOCATION, STRICT_TRANSPORT_SECURITY};
-use tokio::sync::OnceCell;
 use tokio::time::Instant;
 use url::{Host, Url};
 
 use super::chain::{Chain, ChainError, Hop, MAX_HOPS, cdn_hint, loop_key, resolve_location};
 use super::limits::{ConnectionPermit, LimitSettings, Limits};
 use super::options::{NetOptions, Origin};
+use super::queue_time::{Budget, SharedCell};
 use super::route::Router;
 use super::tls::TrustError;
 use crate::core::cause::Cause;
@@ -78,7 +78,9 @@ pub enum HttpSetupError {
     Tls(#[from] TrustError),
 }
 
-type Cell<T> = Arc<OnceCell<T>>;
+/// Memoised work (a walk, a hop): every caller's budget is granted the time it spent
+/// queued behind the audit's limits.
+type Cell<T> = Arc<SharedCell<T>>;
 
 /// The audit's HTTP client: one per audit, shared by every probe.
 pub struct HttpClient {
@@ -428,7 +430,8 @@ impl HttpClient {
             }
         };
         url.set_fragment(None);
-        let deadline = Instant::now() + self.walk_budget;
+        // Time queued behind the audit's limits is granted on top (see `queue_time`).
+        let budget = Budget::start(self.walk_budget);
         let mut seen = BTreeSet::new();
         let mut previous: Option<IpAddr> = None;
         loop {
@@ -454,7 +457,7 @@ impl HttpClient {
                 }
                 self.hop(&url).await.map(|h| Step::Hop(Box::new(h)))
             };
-            let hop = match tokio::time::timeout_at(deadline, step).await {
+            let hop = match budget.run(step).await {
                 Err(_) => {
                     chain.error = Some(ChainError::new(
                         url.as_str(),
@@ -552,7 +555,11 @@ impl HttpClient {
                 overridden: Some(addr),
             });
         }
-        match tokio::time::timeout(self.timeout, self.router.addresses(name)).await {
+        // Under the step's timeout, less any wait for a turn under `--dns-rate`.
+        match Budget::start(self.timeout)
+            .run(self.router.addresses(name))
+            .await
+        {
             Err(_) => Err(ChainError::new(
                 url.as_str(),
                 Cause::Timeout,

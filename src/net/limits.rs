@@ -172,8 +172,20 @@ impl Limits {
         };
         // The semaphores are never closed, so acquiring cannot fail; if it ever did, the
         // connection would go ahead without that slot rather than fail the probe.
-        let per_ip = pool.acquire_owned().await.ok();
-        let global = self.global.clone().acquire_owned().await.ok();
+        let per_ip = match pool.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                let _queued = super::queue_time::queued();
+                pool.acquire_owned().await.ok()
+            }
+        };
+        let global = match self.global.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                let _queued = super::queue_time::queued();
+                self.global.clone().acquire_owned().await.ok()
+            }
+        };
         ConnectionPermit {
             _global: global,
             _per_ip: per_ip,
@@ -227,6 +239,8 @@ impl Pacer {
             *next = Some(slot + self.interval);
             slot
         };
+        // Queued behind our own pace: budgets do not count it (see `queue_time`).
+        super::queue_time::queued_until(slot);
         tokio::time::sleep_until(slot).await;
     }
 }

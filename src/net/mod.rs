@@ -8,6 +8,7 @@ pub mod http;
 pub mod legacy;
 pub mod limits;
 pub mod options;
+pub mod queue_time;
 pub mod route;
 pub mod session;
 pub mod tls;

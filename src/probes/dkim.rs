@@ -10,9 +10,9 @@
 
 pub mod selectors;
 
+use crate::net::queue_time::Budget;
 use schemars::JsonSchema;
 use serde::Serialize;
-use tokio::time::Instant;
 
 use super::lookup::{LookupFailure, Resolver, answer_kind, query_by, txt_records};
 use super::{Cause, ProbeContext, ProbeError};
@@ -94,12 +94,12 @@ pub struct DkimFacts {
 /// All lookups are concurrent, under the walk budget, so that partial results are
 /// reported before the probe's own limit.
 pub async fn probe(target: &Target, ctx: &ProbeContext) -> Result<DkimFacts, ProbeError> {
-    let deadline = Instant::now() + ctx.net.budgets.walk;
+    let budget = Budget::start(ctx.net.budgets.walk);
     facts(
         &*ctx.net.dns,
         &normalise(&target.name),
         &target.email().dkim_selectors,
-        Some(deadline),
+        Some(&budget),
     )
     .await
 }
@@ -109,7 +109,7 @@ pub async fn facts<R: Resolver>(
     resolver: &R,
     domain: &str,
     configured: &[String],
-    deadline: Option<Instant>,
+    deadline: Option<&Budget>,
 ) -> Result<DkimFacts, ProbeError> {
     let mut chosen: Vec<String> = Vec::new();
     for s in configured {

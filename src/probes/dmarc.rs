@@ -8,9 +8,9 @@
 //! A failed lookup on that path makes the probe an error: whether a policy exists is
 //! then not known. A failed authorisation lookup is kept on its address.
 
+use crate::net::queue_time::Budget;
 use schemars::JsonSchema;
 use serde::Serialize;
-use tokio::time::Instant;
 
 use super::lookup::{LookupFailure, Resolver, query_by, txt_records};
 use super::org_domain::{organisational_domain, same_organisation};
@@ -79,14 +79,14 @@ pub struct DmarcFacts {
 }
 
 pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<DmarcFacts, ProbeError> {
-    let deadline = Instant::now() + ctx.net.budgets.walk;
-    facts(&*ctx.net.dns, &normalise(domain), Some(deadline)).await
+    let budget = Budget::start(ctx.net.budgets.walk);
+    facts(&*ctx.net.dns, &normalise(domain), Some(&budget)).await
 }
 
 pub async fn facts<R: Resolver>(
     resolver: &R,
     domain: &str,
-    deadline: Option<Instant>,
+    deadline: Option<&Budget>,
 ) -> Result<DmarcFacts, ProbeError> {
     let org = organisational_domain(domain);
     let mut facts = DmarcFacts {

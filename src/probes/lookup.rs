@@ -3,11 +3,11 @@
 //! budget for such walks, and the shape in which one failed lookup among many is kept
 //! in the facts (a failure is never turned into "missing").
 
+use crate::net::queue_time::Budget;
 use std::future::Future;
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use tokio::time::Instant;
 
 use super::Cause;
 use crate::net::dns::{Dns, DnsAnswer, DnsError, DnsFailure, DnsRecord, RecordKind};
@@ -31,18 +31,19 @@ impl Resolver for Dns {
     }
 }
 
-/// One lookup, given up as a timeout when `deadline` passes first. A walk of many
-/// lookups uses this to stop in time and keep what it has counted.
+/// One lookup, given up as a timeout when `budget` is spent first (time queued under
+/// `--dns-rate` is not counted: see `queue_time`). A walk of many lookups uses this to
+/// stop in time and keep what it has counted.
 pub async fn query_by<R: Resolver>(
     resolver: &R,
     name: &str,
     kind: RecordKind,
-    deadline: Option<Instant>,
+    budget: Option<&Budget>,
 ) -> Result<DnsAnswer, DnsError> {
     let lookup = resolver.query(name, kind);
-    match deadline {
+    match budget {
         None => lookup.await,
-        Some(at) => match tokio::time::timeout_at(at, lookup).await {
+        Some(budget) => match budget.run(lookup).await {
             Ok(result) => result,
             Err(_) => Err(DnsError {
                 name: name.to_string(),

@@ -9,9 +9,9 @@
 
 pub mod compare;
 
+use crate::net::queue_time::Budget;
 use schemars::JsonSchema;
 use serde::Serialize;
-use tokio::time::Instant;
 
 use super::lookup::{LookupFailure, Resolver, query_by, txt_records};
 use super::{ProbeContext, ProbeError};
@@ -67,8 +67,8 @@ pub struct MtaStsFacts {
 }
 
 pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<MtaStsFacts, ProbeError> {
-    let deadline = Instant::now() + ctx.net.budgets.walk;
-    let mut facts = facts(&*ctx.net.dns, &normalise(domain), Some(deadline)).await?;
+    let budget = Budget::start(ctx.net.budgets.walk);
+    let mut facts = facts(&*ctx.net.dns, &normalise(domain), Some(&budget)).await?;
     // The policy file matters only where a policy is published (RFC 8461 §3.3).
     if facts.present {
         let body = fetch_policy(ctx, &facts.policy_url).await;
@@ -115,7 +115,7 @@ pub fn policy_url(domain: &str) -> String {
 pub async fn facts<R: Resolver>(
     resolver: &R,
     domain: &str,
-    deadline: Option<Instant>,
+    deadline: Option<&Budget>,
 ) -> Result<MtaStsFacts, ProbeError> {
     let txt_name = format!("_mta-sts.{domain}");
     let rpt_name = format!("_smtp._tls.{domain}");

@@ -6,11 +6,11 @@
 //! probe asks the same question). Whether the domain should receive mail is the
 //! check's to judge (`inputs.email.sends_mail`), not the probe's.
 
+use crate::net::queue_time::Budget;
 use std::net::IpAddr;
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use tokio::time::Instant;
 
 use super::lookup::{LookupFailure, Resolver, answer_kind, query_by};
 use super::{ProbeContext, ProbeError};
@@ -74,14 +74,14 @@ pub struct MxFacts {
 const MAX_EXCHANGES: usize = 20;
 
 pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<MxFacts, ProbeError> {
-    let deadline = Instant::now() + ctx.net.budgets.walk;
-    facts(&*ctx.net.dns, &normalise(domain), Some(deadline)).await
+    let budget = Budget::start(ctx.net.budgets.walk);
+    facts(&*ctx.net.dns, &normalise(domain), Some(&budget)).await
 }
 
 pub async fn facts<R: Resolver>(
     resolver: &R,
     domain: &str,
-    deadline: Option<Instant>,
+    deadline: Option<&Budget>,
 ) -> Result<MxFacts, ProbeError> {
     let (mx, txt) = futures::future::join(
         query_by(resolver, domain, RecordKind::Mx, deadline),
@@ -178,7 +178,7 @@ fn spf_state(
 async fn exchange_facts<R: Resolver>(
     resolver: &R,
     record: &MxRecordFacts,
-    deadline: Option<Instant>,
+    deadline: Option<&Budget>,
 ) -> ExchangeFacts {
     let name = record.exchange.clone();
     let mut facts = ExchangeFacts {

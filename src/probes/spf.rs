@@ -8,9 +8,9 @@
 
 pub mod walk;
 
+use crate::net::queue_time::Budget;
 use schemars::JsonSchema;
 use serde::Serialize;
-use tokio::time::Instant;
 
 use super::lookup::{Resolver, answer_kind, query_by};
 use super::{ProbeContext, ProbeError};
@@ -103,10 +103,10 @@ pub struct SpfFacts {
 /// slow branch leaves the probe time to report what it counted.
 pub async fn probe(domain: &str, ctx: &ProbeContext) -> Result<SpfFacts, ProbeError> {
     let domain = normalise(domain);
-    let deadline = Instant::now() + ctx.net.budgets.walk;
+    let budget = Budget::start(ctx.net.budgets.walk);
     let dns = &*ctx.net.dns;
-    let answer = query_by(dns, &domain, RecordKind::Txt, Some(deadline)).await?;
-    Ok(facts(dns, &domain, &answer, Some(deadline)).await)
+    let answer = query_by(dns, &domain, RecordKind::Txt, Some(&budget)).await?;
+    Ok(facts(dns, &domain, &answer, Some(&budget)).await)
 }
 
 /// The facts from the domain's TXT answer, walking the tree through `resolver`.
@@ -114,7 +114,7 @@ pub async fn facts<R: Resolver>(
     resolver: &R,
     domain: &str,
     answer: &DnsAnswer,
-    deadline: Option<Instant>,
+    deadline: Option<&Budget>,
 ) -> SpfFacts {
     let mut facts = SpfFacts {
         domain: domain.to_string(),

@@ -1,5 +1,6 @@
 //! The SPF tree walk and its counting, against tables of answers.
 
+use crate::net::queue_time::Budget;
 use std::time::Duration;
 
 use super::walk::{AllSource, NodeErrorKind, Outcome, TermKind, Via};
@@ -488,8 +489,8 @@ async fn the_time_budget_turns_unanswered_lookups_into_failures() {
             strings: 1,
         }],
     };
-    let deadline = Instant::now() + Duration::from_millis(50);
-    let f = facts(&Never, "budget.test", &answer, Some(deadline)).await;
+    let budget = Budget::start(Duration::from_millis(50));
+    let f = facts(&Never, "budget.test", &answer, Some(&budget)).await;
     assert_eq!(f.lookups, 2);
     assert_eq!(f.lookup_failures.len(), 2);
     assert!(

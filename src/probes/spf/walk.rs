@@ -22,9 +22,9 @@
 //! number of records fetched; what was counted before a bound or the time budget stops
 //! the walk is kept.
 
+use crate::net::queue_time::Budget;
 use schemars::JsonSchema;
 use serde::Serialize;
-use tokio::time::Instant;
 
 use crate::net::dns::{DnsAnswer, DnsRecord, RecordKind, normalise};
 use crate::parse::spf::{
@@ -475,7 +475,7 @@ pub async fn walk<R: Resolver>(
     domain: &str,
     record_text: &str,
     record: &SpfRecord,
-    deadline: Option<Instant>,
+    deadline: Option<&Budget>,
 ) -> SpfWalk {
     let domain = normalise(domain);
     let mut slots = vec![Slot {
@@ -614,7 +614,7 @@ async fn run_query<R: Resolver>(
     resolver: &R,
     query: &Query,
     facts: &mut TermFacts,
-    deadline: Option<Instant>,
+    deadline: Option<&Budget>,
 ) {
     match query {
         Query::None | Query::Follow(..) => {}
