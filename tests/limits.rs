@@ -283,6 +283,51 @@ fn a_slow_dns_rate_makes_the_audit_slower_never_wrong() {
     eprintln!("{queries} DNS queries at 8/s, --timeout 1: {elapsed:?}, no error");
 }
 
+/// A fleet at a slow pace takes fewer targets at once, so that none waits so long behind
+/// the others' questions that its `--deadline` passes (before, 10 domains started
+/// together and their 60 questions at 10 per second outlasted a 4 s deadline).
+#[test]
+fn a_fleet_at_a_slow_pace_keeps_every_target_within_its_deadline() {
+    let domains = domains("fleet", 10);
+    let zone: String = domains
+        .iter()
+        .map(|d| {
+            let name = d.trim_end_matches(".limits.test");
+            format!("{name} A 127.0.0.1\nwww.{name} A 127.0.0.1\n")
+        })
+        .collect();
+    let dns = TestDns::start(vec![Zone::new("limits.test.", &zone)]);
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = support::cli::launchready(dir.path())
+        .timeout(TEST_TIMEOUT)
+        .args(["audit", "--resolver", &dns.resolver_arg()])
+        .args(["--format", "json", "--dns-rate", "10", "--deadline", "4"])
+        .args(["--only", "dns.resolves"])
+        .args(&domains)
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let report = support::cli::json_stdout(&output);
+    let queries = report["stats"]["dns_queries"].as_u64().unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let errors: Vec<&Value> = findings.iter().filter(|f| f["status"] != "pass").collect();
+    assert!(
+        errors.is_empty(),
+        "{} of {} findings are not a pass ({queries} queries in {elapsed:?}): {:#?}",
+        errors.len(),
+        findings.len(),
+        &errors[..errors.len().min(3)]
+    );
+    assert_eq!(findings.len(), 20);
+    // The whole audit outlasted one target's deadline: the pace, not luck, was tested.
+    assert!(
+        elapsed > Duration::from_secs(4),
+        "{queries} queries in {elapsed:?}"
+    );
+    eprintln!("{queries} DNS queries at 10/s, --deadline 4: {elapsed:?}, every target passed");
+}
+
 #[test]
 fn zero_limits_are_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();

@@ -10,6 +10,7 @@
 
 mod blocked;
 mod bounds;
+mod in_flight;
 pub mod plan;
 pub mod progress;
 mod waivers;
@@ -196,9 +197,14 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
             .collect(),
     });
     drop(config_json);
-    // Enough units in flight to keep the probe slots busy (a unit runs up to a dozen
-    // probes), few enough that the facts held at once stay small.
-    let in_flight = concurrency.div_ceil(4).max(1);
+    // Enough units in flight to keep the probe slots busy, few enough that the facts
+    // held at once stay small and that a slow DNS pace does not make units miss their
+    // deadline (see `in_flight`).
+    let in_flight = in_flight::units_in_flight(
+        concurrency,
+        ctx.net.limits.settings().dns_rate,
+        ctx.net.budgets.audit,
+    );
     let tasks = units(&plan).into_iter().map(|unit| {
         let common = common.clone();
         let targets = unit.targets.len();
