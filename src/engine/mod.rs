@@ -470,11 +470,12 @@ async fn run_probe(
         let budget = crate::net::queue_time::Budget::start(limit);
         match budget.run(probes::run(probe, target, ctx)).await {
             Ok(result) => result,
-            Err(_) => Err(ProbeError::new(
+            Err(spent) => Err(ProbeError::new(
                 Cause::Timeout,
                 format!(
-                    "the {probe} probe got no complete answer within {} s",
-                    limit.as_secs_f32()
+                    "the {probe} probe got no complete answer within {} s{}",
+                    limit.as_secs_f32(),
+                    spent.note()
                 ),
             )),
         }

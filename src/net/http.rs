@@ -458,13 +458,14 @@ impl HttpClient {
                 self.hop(&url).await.map(|h| Step::Hop(Box::new(h)))
             };
             let hop = match budget.run(step).await {
-                Err(_) => {
+                Err(spent) => {
                     chain.error = Some(ChainError::new(
                         url.as_str(),
                         Cause::Timeout,
                         format!(
-                            "the redirect chain took longer than {} s",
-                            self.walk_budget.as_secs_f32()
+                            "the redirect chain took longer than {} s{}",
+                            self.walk_budget.as_secs_f32(),
+                            spent.note()
                         ),
                     ));
                     break;
@@ -560,12 +561,13 @@ impl HttpClient {
             .run(self.router.addresses(name))
             .await
         {
-            Err(_) => Err(ChainError::new(
+            Err(spent) => Err(ChainError::new(
                 url.as_str(),
                 Cause::Timeout,
                 format!(
-                    "the DNS lookup of {name} got no answer within {} s",
-                    self.timeout.as_secs_f32()
+                    "the DNS lookup of {name} got no answer within {} s{}",
+                    self.timeout.as_secs_f32(),
+                    spent.note()
                 ),
             )),
             Ok(Err(e)) => Err(ChainError::new(url.as_str(), e.cause, e.message)),

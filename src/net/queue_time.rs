@@ -190,6 +190,21 @@ pub struct BudgetSpent {
     pub queued: Duration,
 }
 
+impl BudgetSpent {
+    /// What to add to a timeout message: nothing when no time was queued, else how much
+    /// was granted on top (so that "within 3 s" after 20 s of wall time makes sense).
+    pub fn note(&self) -> String {
+        if self.queued < Duration::from_millis(100) {
+            String::new()
+        } else {
+            format!(
+                ", not counting {:.1} s queued behind the audit's own limits (--dns-rate, connection caps)",
+                self.queued.as_secs_f64()
+            )
+        }
+    }
+}
+
 /// A time limit that does not count time spent queued behind the audit's own limits
 /// (see the module's notes). Cheap to clone; clones share the clock and the meter.
 #[derive(Debug, Clone)]
@@ -333,6 +348,10 @@ mod tests {
         };
         let spent = budget.run(work).await.unwrap_err();
         assert_eq!(spent.queued, Duration::from_secs(2));
+        assert_eq!(
+            spent.note(),
+            ", not counting 2.0 s queued behind the audit's own limits (--dns-rate, connection caps)"
+        );
         // 2 s queued + the 1 s limit.
         assert_eq!(started.elapsed(), Duration::from_secs(3));
     }

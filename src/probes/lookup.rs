@@ -45,11 +45,11 @@ pub async fn query_by<R: Resolver>(
         None => lookup.await,
         Some(budget) => match budget.run(lookup).await {
             Ok(result) => result,
-            Err(_) => Err(DnsError {
+            Err(spent) => Err(DnsError {
                 name: name.to_string(),
                 kind: kind.as_str(),
                 failure: DnsFailure::Timeout,
-                message: "no answer within the probe's time budget".to_string(),
+                message: format!("no answer within the probe's time budget{}", spent.note()),
             }),
         },
     }
