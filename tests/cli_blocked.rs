@@ -148,6 +148,44 @@ fn an_unlisted_www_that_does_not_exist_warns_and_blocks_its_checks() {
     );
 }
 
+/// With `--only tls.*`, the stand-in finding for a missing unlisted `www.` is the same
+/// warning the full audit gives, not an error: selecting fewer checks never makes a
+/// verdict harsher. Listed, the same host still fails the gate.
+#[test]
+fn without_dns_checks_a_missing_unlisted_www_is_still_only_a_warning() {
+    let dns = TestDns::start(vec![zone()]);
+    let (_, report) = audit(&dns, "domains: [acme.test]\n", &["--only", "tls.*"]);
+    let on_www = findings_on(&report, "www.acme.test");
+    let reporting: Vec<&&Value> = on_www.iter().filter(|f| f["status"] != "skip").collect();
+    assert_eq!(reporting.len(), 1, "one fault, one finding: {on_www:#?}");
+    let owner = reporting[0];
+    assert_eq!(owner["status"], "warn", "{owner:#}");
+    assert!(
+        owner["error"].is_null(),
+        "a warning carries no error: {owner:#}"
+    );
+    let message = owner["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("www.acme.test does not exist in DNS (NXDOMAIN)")
+            && message.contains("visitors who type www.acme.test get an error"),
+        "{owner:#}"
+    );
+
+    let (_, report) = audit(
+        &dns,
+        "domains: [acme.test]\nhosts: [www.acme.test]\n",
+        &["--only", "tls.*"],
+    );
+    let on_www = findings_on(&report, "www.acme.test");
+    let reporting: Vec<&&Value> = on_www.iter().filter(|f| f["status"] != "skip").collect();
+    assert_eq!(reporting.len(), 1, "{on_www:#?}");
+    assert_ne!(
+        reporting[0]["status"], "warn",
+        "listed, it is required: {on_www:#?}"
+    );
+    assert_ne!(reporting[0]["status"], "pass", "{on_www:#?}");
+}
+
 #[test]
 fn a_dangling_cname_is_one_finding_of_dns_dangling_cname() {
     let dns = TestDns::start(vec![zone()]);

@@ -13,7 +13,8 @@
 //!    nothing is ever hidden. When no owner check is selected at all (`--only tls.*`),
 //!    the `dns` facts are still gathered (see `engine::plan`) and the first failing
 //!    finding on that host (in report order) stands in for the owner: it keeps its
-//!    status and says why the name cannot be tested.
+//!    status and says why the name cannot be tested. On a host the user did not list (a
+//!    derived `www.`), it is a `warn`, as `dns.resolves` would have been.
 //! 3. Every other finding about that name becomes `skip` with the message
 //!    "blocked: NAME does not resolve (see OWNER)" and `evidence.blocked_by`: host checks
 //!    (TLS, HTTP), URL and webhook targets on that host, and, when the name does not exist
@@ -21,7 +22,7 @@
 //!    (`www.NAME`), whose own resolve findings included. A domain whose apex only lacks an
 //!    address still gets its email checks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -88,7 +89,14 @@ impl Fault {
 
 /// Turns the findings a missing name blocked into `skip`s that point at the one
 /// finding that reports the fault.
-pub fn apply(findings: &mut [Finding], checks: &[SelectedCheck], results: &ProbeResults) {
+/// `unlisted`: the host targets the audit added by convention (a `www.` the user did not
+/// list), whose absence is a warning, not a failure.
+pub fn apply(
+    findings: &mut [Finding],
+    checks: &[SelectedCheck],
+    results: &ProbeResults,
+    unlisted: &BTreeSet<String>,
+) {
     let kinds: BTreeMap<&str, TargetKind> = checks
         .iter()
         .map(|c| (c.spec.id.as_str(), c.spec.target))
@@ -109,6 +117,18 @@ pub fn apply(findings: &mut [Finding], checks: &[SelectedCheck], results: &Probe
             && fault.is_owner(f, &host)
         {
             f.message = stand_in_message(&host, fault);
+            if unlisted.contains(&host) {
+                // What `dns.resolves` says of an unlisted host: a warning, not an error.
+                f.status = Status::Warn;
+                f.error = None;
+                f.message = crate::core::text::truncate(
+                    &format!(
+                        "{}; visitors who type {host} get an error. launchready checks it because it adds www. to each domain: add a record that sends it to your site, or list it under hosts: to make it required",
+                        f.message
+                    ),
+                    1024,
+                );
+            }
             continue;
         }
         let Some((name, fault)) = blocker(&host, kind, f, &faults) else {

@@ -31,7 +31,7 @@ use crate::checks::selected::SelectedCheck;
 use crate::config::plan::AuditPlan;
 use crate::config::targets::config_line;
 use crate::core::probe::ProbeId;
-use crate::core::target::{Target, TargetKind};
+use crate::core::target::{Inputs, Target, TargetKind};
 use crate::net::session::Session;
 use crate::probes::{self, Cause, ProbeContext, ProbeError};
 use crate::report::model::{
@@ -242,7 +242,13 @@ pub async fn run(audit: &AuditPlan, session: Arc<Session>, opts: &RunOptions) ->
     drop(stream);
     drop(common);
 
-    blocked::apply(&mut findings, &audit.checks, &results);
+    let unlisted = plan
+        .targets
+        .iter()
+        .filter(|t| matches!(&t.inputs, Inputs::Host(h) if !h.listed))
+        .map(|t| t.name.clone())
+        .collect();
+    blocked::apply(&mut findings, &audit.checks, &results, &unlisted);
     if let Some(p) = &opts.progress {
         p.report(ProgressEvent::Judged {
             findings: findings.len(),
