@@ -230,6 +230,37 @@ fn the_audit_keeps_to_dns_rate() {
     eprintln!("{queries} DNS queries at 10/s: the audit took {elapsed:?}");
 }
 
+/// Audits `domains` with DNS checks only (no server to connect to): each domain gets
+/// `records(name)` in the zone. Returns the JSON report and the wall time.
+fn audit_dns_only(
+    domains: &[String],
+    records: impl Fn(&str) -> String,
+    flags: &[&str],
+) -> (Value, Duration) {
+    let zone: String = domains
+        .iter()
+        .map(|d| records(d.trim_end_matches(".limits.test")))
+        .collect();
+    let dns = TestDns::start(vec![Zone::new("limits.test.", &zone)]);
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = support::cli::launchready(dir.path())
+        .timeout(TEST_TIMEOUT)
+        .args([
+            "audit",
+            "--resolver",
+            &dns.resolver_arg(),
+            "--format",
+            "json",
+        ])
+        .args(flags)
+        .args(domains)
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    (support::cli::json_stdout(&output), elapsed)
+}
+
 /// A polite `--dns-rate` makes an audit slower, never wrong: time spent queued behind
 /// the audit's own pace does not count against the budgets of the operations, walks and
 /// probes that wait (before, 30 domains at 20 queries per second with `--timeout 2`
@@ -237,29 +268,25 @@ fn the_audit_keeps_to_dns_rate() {
 #[test]
 fn a_slow_dns_rate_makes_the_audit_slower_never_wrong() {
     let domains = domains("slow", 3);
-    let zone: String = domains
-        .iter()
-        .map(|d| {
-            let name = d.trim_end_matches(".limits.test");
+    let (report, elapsed) = audit_dns_only(
+        &domains,
+        |name| {
             format!(
                 "{name} A 127.0.0.1\n{name} TXT \"v=spf1 -all\"\n\
                  _dmarc.{name} TXT \"v=DMARC1; p=reject\"\nwww.{name} A 127.0.0.1\n"
             )
-        })
-        .collect();
-    let dns = TestDns::start(vec![Zone::new("limits.test.", &zone)]);
-    let dir = tempfile::tempdir().unwrap();
-    let started = Instant::now();
-    let output = support::cli::launchready(dir.path())
-        .timeout(TEST_TIMEOUT)
-        .args(["audit", "--resolver", &dns.resolver_arg()])
-        .args(["--format", "json", "--timeout", "1", "--dns-rate", "8"])
-        .args(["--only", "dns.*", "--only", "email.*"])
-        .args(&domains)
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
-    let report = support::cli::json_stdout(&output);
+        },
+        &[
+            "--timeout",
+            "1",
+            "--dns-rate",
+            "8",
+            "--only",
+            "dns.*",
+            "--only",
+            "email.*",
+        ],
+    );
     let queries = report["stats"]["dns_queries"].as_u64().unwrap();
     let findings = report["findings"].as_array().unwrap();
     let errors: Vec<&Value> = findings.iter().filter(|f| f["status"] == "error").collect();
@@ -289,26 +316,18 @@ fn a_slow_dns_rate_makes_the_audit_slower_never_wrong() {
 #[test]
 fn a_fleet_at_a_slow_pace_keeps_every_target_within_its_deadline() {
     let domains = domains("fleet", 10);
-    let zone: String = domains
-        .iter()
-        .map(|d| {
-            let name = d.trim_end_matches(".limits.test");
-            format!("{name} A 127.0.0.1\nwww.{name} A 127.0.0.1\n")
-        })
-        .collect();
-    let dns = TestDns::start(vec![Zone::new("limits.test.", &zone)]);
-    let dir = tempfile::tempdir().unwrap();
-    let started = Instant::now();
-    let output = support::cli::launchready(dir.path())
-        .timeout(TEST_TIMEOUT)
-        .args(["audit", "--resolver", &dns.resolver_arg()])
-        .args(["--format", "json", "--dns-rate", "10", "--deadline", "4"])
-        .args(["--only", "dns.resolves"])
-        .args(&domains)
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
-    let report = support::cli::json_stdout(&output);
+    let (report, elapsed) = audit_dns_only(
+        &domains,
+        |name| format!("{name} A 127.0.0.1\nwww.{name} A 127.0.0.1\n"),
+        &[
+            "--dns-rate",
+            "10",
+            "--deadline",
+            "4",
+            "--only",
+            "dns.resolves",
+        ],
+    );
     let queries = report["stats"]["dns_queries"].as_u64().unwrap();
     let findings = report["findings"].as_array().unwrap();
     let errors: Vec<&Value> = findings.iter().filter(|f| f["status"] != "pass").collect();
