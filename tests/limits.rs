@@ -363,6 +363,14 @@ fn zero_limits_are_refused_with_a_clear_message() {
             "0",
             "--per-ip-connections must be at least 1",
         ),
+        (
+            "--timeout",
+            "0",
+            "--timeout must be a number of seconds above 0 and at most 3600, not 0",
+        ),
+        ("--deadline", "3601", "--deadline must be"),
+        ("--max-duration", "0", "--max-duration must be"),
+        ("--max-duration", "604801", "at most 604800"),
     ] {
         let output = support::cli::launchready(dir.path())
             .args(["audit", "acme.test", &format!("{flag}={value}")])
@@ -372,4 +380,18 @@ fn zero_limits_are_refused_with_a_clear_message() {
         assert_eq!(output.status.code(), Some(2), "{flag} {value}: {stderr}");
         assert!(stderr.contains(words), "{flag} {value}: {stderr}");
     }
+}
+
+/// A whole-audit cap of hours is a reasonable setting for a fleet at a polite pace: it is
+/// accepted (the cap was once held to the one-hour bound of `--timeout`).
+#[test]
+fn a_whole_audit_cap_of_hours_is_accepted() {
+    let (report, _) = audit_dns_only(
+        &domains("cap", 1),
+        |name| format!("{name} A 127.0.0.1\nwww.{name} A 127.0.0.1\n"),
+        &["--max-duration", "10800", "--only", "dns.resolves"],
+    );
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2, "{report:#}");
+    assert!(findings.iter().all(|f| f["status"] == "pass"), "{report:#}");
 }

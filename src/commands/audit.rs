@@ -48,7 +48,7 @@ pub fn run(args: &AuditArgs, cli: &Cli, out: &Output) -> Result<ExitCode, AppErr
         shard: args.shard,
         audit_cap: args
             .max_duration
-            .map(|s| seconds(s, "--max-duration"))
+            .map(|s| seconds(s, "--max-duration", MAX_AUDIT_SECONDS))
             .transpose()?,
     };
     let runtime = super::runtime()?;
@@ -105,10 +105,16 @@ pub fn audit_error(e: AuditError) -> AppError {
     }
 }
 
-fn seconds(value: f64, flag: &str) -> Result<Duration, AppError> {
-    if !(value.is_finite() && value > 0.0 && value <= 3600.0) {
+/// The longest `--timeout` or `--deadline` (one operation, one target): an hour.
+const MAX_STEP_SECONDS: f64 = 3600.0;
+
+/// The longest `--max-duration` (a whole fleet at a polite pace may take hours): a week.
+const MAX_AUDIT_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+fn seconds(value: f64, flag: &str, max: f64) -> Result<Duration, AppError> {
+    if !(value.is_finite() && value > 0.0 && value <= max) {
         return Err(AppError::Usage(format!(
-            "{flag} must be a number of seconds between 0 and 3600, not {value}"
+            "{flag} must be a number of seconds above 0 and at most {max}, not {value}"
         )));
     }
     Ok(Duration::from_secs_f64(value))
@@ -131,8 +137,8 @@ pub fn net_settings(net: &NetArgs, deadline: f64) -> Result<NetSettings, AppErro
             .map(parse_nameserver)
             .transpose()
             .map_err(AppError::Usage)?,
-        timeout: seconds(net.timeout, "--timeout")?,
-        deadline: seconds(deadline, "--deadline")?,
+        timeout: seconds(net.timeout, "--timeout", MAX_STEP_SECONDS)?,
+        deadline: seconds(deadline, "--deadline", MAX_STEP_SECONDS)?,
         ca_file: net.ca_file.clone(),
         system_roots: net.system_roots,
         allow_private: net.allow_private,
