@@ -383,10 +383,21 @@ fn problem(out: &mut String, line: &Line<'_>, detail: Detail, width: usize) {
             id_summary(&ids, detail),
             safe(&first.target),
             line.findings.len(),
-            message
+            without_target(&message, &safe(&first.target))
         )
     };
     one_line(out, &tag, 6, &text, detail, width);
+}
+
+/// A group's message without the "Could not test TARGET: " that opens each error
+/// message: the line names the target already, and on a narrow terminal the prefix left
+/// no room for the cause.
+fn without_target<'a>(message: &'a str, target: &str) -> &'a str {
+    message
+        .strip_prefix("Could not test ")
+        .and_then(|rest| rest.strip_prefix(target))
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(message)
 }
 
 /// Check ids of a group: all of them with `-v` or when there are two at most, else
@@ -666,6 +677,21 @@ mod tests {
         assert!(display_width(&line) <= 60, "{line}");
         assert!(line.ends_with("more)"), "{line}");
         assert_eq!(fit_list(&names[..2], 60), "host0.example, host1.example");
+    }
+
+    #[test]
+    fn a_group_line_does_not_repeat_its_target_before_the_cause() {
+        assert_eq!(
+            without_target(
+                "Could not test acme.test: the dns probe got no complete answer within 3 s",
+                "acme.test"
+            ),
+            "the dns probe got no complete answer within 3 s"
+        );
+        // Another target's message, or another wording, is left whole.
+        let other = "Could not test www.acme.test: timeout";
+        assert_eq!(without_target(other, "acme.test"), other);
+        assert_eq!(without_target("blocked: x", "acme.test"), "blocked: x");
     }
 
     fn display_width(s: &str) -> usize {
