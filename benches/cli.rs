@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use support::dns::{TestDns, Zone};
 use support::hooks::Receivers;
-use support::web::{Reply, Site, WebServer};
+use support::web::{Site, WebServer};
 
 const RUNS: usize = 15;
 
@@ -185,20 +185,7 @@ fn one_webhook(bin: &str) {
 /// A correctly configured domain served on loopback: http → https, www → apex, HSTS and
 /// security headers, a certificate from a test root; every check of the default profile.
 fn full_profile(bin: &str) {
-    let site = Site::new()
-        .route(
-            "http://good.test/",
-            Reply::redirect(301, "https://good.test/"),
-        )
-        .route("https://good.test/", Reply::ok().secured())
-        .route(
-            "http://www.good.test/",
-            Reply::redirect(301, "https://good.test/"),
-        )
-        .route(
-            "https://www.good.test/",
-            Reply::redirect(301, "https://good.test/").secured(),
-        );
+    let site = Site::new().healthy_domain("good.test");
     let hosts = ["good.test", "www.good.test"];
     let web = WebServer::start(site, &hosts);
     let dns = TestDns::start(vec![Zone::new(

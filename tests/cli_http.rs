@@ -54,19 +54,7 @@ const CNAME_HOSTS: &[(&str, &str)] = &[
 fn site() -> Site {
     let mut site = Site::new()
         // A correctly configured domain: http → https in one 301, www → apex.
-        .route(
-            "http://good.test/",
-            Reply::redirect(301, "https://good.test/"),
-        )
-        .route("https://good.test/", Reply::ok().secured())
-        .route(
-            "http://www.good.test/",
-            Reply::redirect(301, "https://good.test/"),
-        )
-        .route(
-            "https://www.good.test/",
-            Reply::redirect(301, "https://good.test/").secured(),
-        )
+        .healthy_domain("good.test")
         // A loop: / → /a → /, behind Cloudflare.
         .route(
             "http://loop.test/",

@@ -15,7 +15,7 @@ mod support;
 use launchready::config::catalog::Catalog;
 use support::cli::launchready;
 use support::dns::{TestDns, Zone};
-use support::web::{Reply, Site, WebServer};
+use support::web::{Site, WebServer};
 
 const HEALTHY_HOSTS: &[&str] = &["good.test", "www.good.test"];
 
@@ -31,20 +31,7 @@ fn healthy_world() -> (TestDns, WebServer) {
              _dmarc TXT \"v=DMARC1; p=reject\"\n",
         ))
         .start();
-    let site = Site::new()
-        .route(
-            "http://good.test/",
-            Reply::redirect(301, "https://good.test/"),
-        )
-        .route("https://good.test/", Reply::ok().secured())
-        .route(
-            "http://www.good.test/",
-            Reply::redirect(301, "https://good.test/"),
-        )
-        .route(
-            "https://www.good.test/",
-            Reply::redirect(301, "https://good.test/").secured(),
-        );
+    let site = Site::new().healthy_domain("good.test");
     let web = WebServer::start(site, HEALTHY_HOSTS);
     (dns, web)
 }

@@ -124,7 +124,6 @@ impl Site {
         Site::default()
     }
 
-    /// Answers `url` (`scheme://host/path?query`; no port) with `reply`.
     /// The routes of a healthy domain `d`: `http://d/` and both `www.d` URLs redirect
     /// (301) to `https://d/`, which answers 200; every HTTPS reply is
     /// [`secured`](Reply::secured).
@@ -144,6 +143,7 @@ impl Site {
         )
     }
 
+    /// Answers `url` (`scheme://host/path?query`; no port) with `reply`.
     pub fn route(mut self, url: &str, reply: Reply) -> Site {
         let (scheme, rest) = url
             .split_once("://")
@@ -276,16 +276,7 @@ impl WebServer {
     /// Serves `site`; the HTTPS certificate names `tls_names` (a name left out fails the
     /// TLS handshake's name check).
     pub fn start(site: Site, tls_names: &[&str]) -> WebServer {
-        let dir = tempfile::tempdir().expect("tempdir for the CA file");
-        let (root_pem, chain, key) = pki(tls_names);
-        std::fs::write(dir.path().join("ca.pem"), root_pem).expect("write the CA file");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .expect("server certificate");
+        let (config, dir) = single_certificate(tls_names);
         Self::start_with(site, config, dir, Ipv4Addr::LOCALHOST, None)
     }
 
@@ -298,16 +289,7 @@ impl WebServer {
         tracker: &OpenTracker,
     ) -> WebServer {
         assert!(ip.is_loopback(), "test servers listen on loopback only");
-        let dir = tempfile::tempdir().expect("tempdir for the CA file");
-        let (root_pem, chain, key) = pki(tls_names);
-        std::fs::write(dir.path().join("ca.pem"), root_pem).expect("write the CA file");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .expect("server certificate");
+        let (config, dir) = single_certificate(tls_names);
         Self::start_with(site, config, dir, ip, Some(tracker.clone()))
     }
 
@@ -437,6 +419,22 @@ impl Drop for WebServer {
             let _ = thread.join();
         }
     }
+}
+
+/// A server configuration with one certificate for `tls_names`, issued by a test root
+/// whose PEM is written to `ca.pem` in the returned directory.
+fn single_certificate(tls_names: &[&str]) -> (ServerConfig, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir for the CA file");
+    let (root_pem, chain, key) = pki(tls_names);
+    std::fs::write(dir.path().join("ca.pem"), root_pem).expect("write the CA file");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("server certificate");
+    (config, dir)
 }
 
 /// A root CA and a leaf for `names`, signed by it: (root PEM, chain, leaf key).
