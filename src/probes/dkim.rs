@@ -226,22 +226,33 @@ pub async fn facts<R: Resolver>(
     })
 }
 
+impl SelectorFacts {
+    /// A selector with no record found yet (nothing asked, nothing judged).
+    fn absent(selector: &str, name: String) -> SelectorFacts {
+        SelectorFacts {
+            selector: selector.to_string(),
+            name,
+            providers: providers_of(selector),
+            status: SelectorStatus::Absent,
+            answer: None,
+            records: 0,
+            key_type: None,
+            key_bits: None,
+            testing: false,
+            detail: String::new(),
+            cause: None,
+            notes: Vec::new(),
+            summary: false,
+        }
+    }
+}
+
 /// The one entry standing for every built-in selector when none has a key.
 fn none_found(domain: &str, detail: String) -> SelectorFacts {
     SelectorFacts {
-        selector: "(none found)".to_string(),
-        name: format!("<selector>._domainkey.{domain}"),
-        providers: Vec::new(),
-        status: SelectorStatus::Absent,
-        answer: None,
-        records: 0,
-        key_type: None,
-        key_bits: None,
-        testing: false,
         detail,
-        cause: None,
-        notes: Vec::new(),
         summary: true,
+        ..SelectorFacts::absent("(none found)", format!("<selector>._domainkey.{domain}"))
     }
 }
 
@@ -259,21 +270,7 @@ pub fn judge_selector(
     answer: Result<DnsAnswer, DnsError>,
     source: SelectorSource,
 ) -> SelectorFacts {
-    let mut s = SelectorFacts {
-        selector: selector.to_string(),
-        name,
-        providers: providers_of(selector),
-        status: SelectorStatus::Absent,
-        answer: None,
-        records: 0,
-        key_type: None,
-        key_bits: None,
-        testing: false,
-        detail: String::new(),
-        cause: None,
-        notes: Vec::new(),
-        summary: false,
-    };
+    let mut s = SelectorFacts::absent(selector, name);
     let answer = match answer {
         Ok(a) => a,
         Err(e) => {
