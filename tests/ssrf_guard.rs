@@ -82,21 +82,46 @@ fn chain<'a>(
         .unwrap_or_else(|| panic!("no chain {subject} on {target}: {:#?}", report.findings))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_redirect_from_a_public_address_to_an_internal_one_is_never_followed() {
+/// A server on `ip` that answers every request with `body`, and its count of requests.
+async fn counting(ip: &str, body: &'static str) -> (SocketAddr, Arc<AtomicUsize>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
-    let internal = serve(
-        "127.0.0.1",
+    let addr = serve(
+        ip,
         Router::new().fallback(move || {
             let counter = counter.clone();
             async move {
                 counter.fetch_add(1, Ordering::SeqCst);
-                "internal secrets"
+                body
             }
         }),
     )
     .await;
+    (addr, hits)
+}
+
+/// The finding of `check` (of any check with `None`) on `target`.
+fn finding_on<'a>(
+    report: &'a Report,
+    check: Option<&str>,
+    target: &str,
+) -> &'a launchready::report::model::Finding {
+    report
+        .findings
+        .iter()
+        .find(|f| f.target == target && check.is_none_or(|c| f.check == c))
+        .unwrap_or_else(|| {
+            panic!(
+                "no finding of {} for {target}: {:#?}",
+                check.unwrap_or("any check"),
+                report.findings
+            )
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_from_a_public_address_to_an_internal_one_is_never_followed() {
+    let (internal, hits) = counting("127.0.0.1", "internal secrets").await;
     let location = format!("http://inner.test:{}/", internal.port());
     let public = serve(
         "127.0.0.2",
@@ -152,19 +177,7 @@ async fn a_redirect_from_a_public_address_to_an_internal_one_is_never_followed()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_hop_of_a_derived_www_host_is_guarded_and_a_listed_one_is_not() {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    let internal = serve(
-        "127.0.0.1",
-        Router::new().fallback(move || {
-            let counter = counter.clone();
-            async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                "ok"
-            }
-        }),
-    )
-    .await;
+    let (internal, hits) = counting("127.0.0.1", "ok").await;
     // www.dom.test is on loopback (an internal address); its port comes from the URL the
     // walk starts on, so --connect-to (which the guard never refuses) is not used for it.
     let dns = TestDns::start(vec![Zone::new(
@@ -190,11 +203,7 @@ async fn the_first_hop_of_a_derived_www_host_is_guarded_and_a_listed_one_is_not(
     .await;
     // The URL's host is the derived www host: its first hop is refused.
     let url = format!("http://www.dom.test:{}/", internal.port());
-    let f = report
-        .findings
-        .iter()
-        .find(|f| f.target == url)
-        .unwrap_or_else(|| panic!("no finding for {url}: {:#?}", report.findings));
+    let f = finding_on(&report, None, &url);
     assert_eq!(f.status, Status::Fail, "{f:#?}");
     assert!(f.evidence["final_status"].is_null(), "{f:#?}");
     assert_eq!(hits.load(Ordering::SeqCst), 0);
@@ -202,11 +211,7 @@ async fn the_first_hop_of_a_derived_www_host_is_guarded_and_a_listed_one_is_not(
     // Listed under hosts:, it is the user's own choice.
     let listed = format!("{config}hosts: [www.dom.test]\n");
     let report = run(&dns, &listed, NetSettings::default()).await;
-    let f = report
-        .findings
-        .iter()
-        .find(|f| f.target == url)
-        .unwrap_or_else(|| panic!("no finding for {url}: {:#?}", report.findings));
+    let f = finding_on(&report, None, &url);
     assert_eq!(f.evidence["final_status"], 200, "{f:#?}");
     assert!(hits.load(Ordering::SeqCst) >= 1);
 }
@@ -217,19 +222,7 @@ async fn the_first_hop_of_a_derived_www_host_is_guarded_and_a_listed_one_is_not(
 /// (`NetSettings::metadata_addresses`), so nothing ever goes to a real one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_on_a_metadata_address_is_never_sent_to() {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    let meta = serve(
-        "127.0.0.3",
-        Router::new().fallback(move || {
-            let counter = counter.clone();
-            async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                "instance credentials"
-            }
-        }),
-    )
-    .await;
+    let (meta, hits) = counting("127.0.0.3", "instance credentials").await;
     let dns = TestDns::start(vec![Zone::new("meta.test.", "@ A 127.0.0.3\n")]);
     let url = format!("http://meta.test:{}/hook", meta.port());
     let config = format!("webhooks:\n  - url: {url}\n    provider: generic\n");
@@ -241,11 +234,7 @@ async fn a_webhook_on_a_metadata_address_is_never_sent_to() {
     let only = ["webhook.reachable"];
 
     let report = run_only(&dns, &config, settings(false), &only).await;
-    let f = report
-        .findings
-        .iter()
-        .find(|f| f.check == "webhook.reachable" && f.target == url)
-        .unwrap_or_else(|| panic!("no webhook.reachable for {url}: {:#?}", report.findings));
+    let f = finding_on(&report, Some("webhook.reachable"), &url);
     assert_eq!(f.status, Status::Fail, "{f:#?}");
     assert!(f.message.contains("metadata address 127.0.0.3"), "{f:#?}");
     assert!(f.message.contains("--allow-private"), "{f:#?}");
@@ -257,11 +246,7 @@ async fn a_webhook_on_a_metadata_address_is_never_sent_to() {
 
     // --allow-private lifts the rule.
     let report = run_only(&dns, &config, settings(true), &only).await;
-    let f = report
-        .findings
-        .iter()
-        .find(|f| f.check == "webhook.reachable" && f.target == url)
-        .unwrap_or_else(|| panic!("no webhook.reachable for {url}: {:#?}", report.findings));
+    let f = finding_on(&report, Some("webhook.reachable"), &url);
     assert_eq!(f.status, Status::Pass, "{f:#?}");
     assert!(hits.load(Ordering::SeqCst) >= 1);
 }
