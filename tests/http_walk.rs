@@ -188,14 +188,7 @@ async fn failures_are_classified_and_keep_the_hops_so_far() {
 
 #[tokio::test]
 async fn an_http2_server_is_spoken_to_in_http2() {
-    let (root_pem, chain, key) = support::web::pki(&["h2.test"]);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .expect("certificate");
+    let (root_pem, mut config) = support::web::server_config(&["h2.test"]);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");

@@ -16,23 +16,15 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::ServerConfig;
 use support::cli::{finding, json_stdout, launchready};
 use support::dns::{TestDns, Zone};
-use support::web::pki;
+use support::web::server_config;
 use tokio_rustls::TlsAcceptor;
 
 /// A TLS server on `ip:443` presenting a leaf for `two.test` from its own new CA;
 /// returns that CA's PEM. The runtime lives as long as the returned guard.
 fn tls_server(ip: &str) -> (String, tokio::runtime::Runtime) {
-    let (root_pem, chain, key) = pki(&["two.test"]);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .expect("certificate");
+    let (root_pem, config) = server_config(&["two.test"]);
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let listener = std::net::TcpListener::bind((ip, 443)).unwrap_or_else(|e| {
         panic!("this test binds {ip}:443 on loopback and needs root or CAP_NET_BIND_SERVICE: {e}")

@@ -29,7 +29,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use launchready::parse::webhook_signature::{Scheme, VerifyError, verify};
-use rustls::ServerConfig;
 
 /// How long the `slow` receiver waits before answering.
 pub const SLOW: Duration = Duration::from_secs(3);
@@ -64,15 +63,8 @@ impl Receivers {
     /// Serves HTTPS for `names` with `secrets` (scheme name to secret).
     pub fn start(names: &[&str], secrets: &[(&str, &str)]) -> Receivers {
         let dir = tempfile::tempdir().expect("tempdir for the CA file");
-        let (root_pem, chain, key) = super::web::pki(names);
+        let (root_pem, mut config) = super::web::server_config(names);
         std::fs::write(dir.path().join("ca.pem"), root_pem).expect("write the CA file");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .expect("server certificate");
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
         listener.set_nonblocking(true).expect("non-blocking");

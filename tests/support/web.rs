@@ -421,12 +421,10 @@ impl Drop for WebServer {
     }
 }
 
-/// A server configuration with one certificate for `tls_names`, issued by a test root
-/// whose PEM is written to `ca.pem` in the returned directory.
-fn single_certificate(tls_names: &[&str]) -> (ServerConfig, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir for the CA file");
-    let (root_pem, chain, key) = pki(tls_names);
-    std::fs::write(dir.path().join("ca.pem"), root_pem).expect("write the CA file");
+/// A server configuration with one certificate for `names`, issued by a new test root,
+/// and that root's PEM.
+pub fn server_config(names: &[&str]) -> (String, ServerConfig) {
+    let (root_pem, chain, key) = pki(names);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -434,6 +432,15 @@ fn single_certificate(tls_names: &[&str]) -> (ServerConfig, tempfile::TempDir) {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .expect("server certificate");
+    (root_pem, config)
+}
+
+/// [`server_config`] for `tls_names`, with the root's PEM written to `ca.pem` in the
+/// returned directory.
+fn single_certificate(tls_names: &[&str]) -> (ServerConfig, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir for the CA file");
+    let (root_pem, config) = server_config(tls_names);
+    std::fs::write(dir.path().join("ca.pem"), root_pem).expect("write the CA file");
     (config, dir)
 }
 
